@@ -1,0 +1,231 @@
+"""The registry: every component of every kind, built from the plugins' hook results.
+
+Built on first use and rebuilt whenever the set of plugins changes. Lookups never silently pick
+one of two providers: a name that two plugins provide raises :class:`AmbiguousComponentError`
+(naming both and the ways out), and ``plugin::name`` always resolves. Unknown names raise
+:class:`UnknownComponentError` (also a ``KeyError``) with the closest names.
+"""
+
+from __future__ import annotations
+
+import difflib
+import fnmatch
+import re
+import threading
+from collections.abc import Iterable
+from dataclasses import dataclass
+from typing import Any
+
+from .errors import AmbiguousComponentError, ConfigError, SpecError, UnknownComponentError
+from .hookspecs import HOOK_FOR_KIND
+from .manager import ENV_BLOCK, PluginRecord, get_manager
+from .specs import KINDS, SPEC_CLASSES, ComponentSpec
+
+__all__ = ["Entry", "Registry", "get_registry", "natural_key", "check_kind", "QUALIFIER"]
+
+QUALIFIER = "::"
+
+
+def natural_key(text: str) -> list[Any]:
+    """Sort key: lower-case, digit runs compared as numbers (resnet18 < resnet26 < resnet101)."""
+    return [int(part) if part.isdigit() else part for part in re.split(r"(\d+)", text.lower())]
+
+
+def check_kind(kind: str) -> str:
+    """Return ``kind`` if it is one of :data:`KINDS`, else raise a clear error."""
+    if kind not in KINDS:
+        close = difflib.get_close_matches(str(kind), KINDS, n=1)
+        hint = f" (did you mean {close[0]!r}?)" if close else ""
+        raise ConfigError(f"unknown component kind {kind!r}{hint}; kinds are: {', '.join(KINDS)}")
+    return kind
+
+
+@dataclass(frozen=True)
+class Entry:
+    """One registered component: its spec and the plugin that provided it."""
+
+    spec: ComponentSpec
+    plugin: PluginRecord
+
+    @property
+    def kind(self) -> str:
+        return self.spec.kind
+
+    @property
+    def name(self) -> str:
+        return self.spec.name
+
+    @property
+    def qualified_name(self) -> str:
+        return f"{self.plugin.name}{QUALIFIER}{self.spec.name}"
+
+
+def _as_patterns(value: str | Iterable[str] | None) -> list[str]:
+    if value is None:
+        return []
+    if isinstance(value, str):
+        return [value] if value else []
+    return [v for v in value if v]
+
+
+def _collect(record: PluginRecord, kind: str, function: Any) -> list[ComponentSpec]:
+    """Call one plugin's hook and check that it returned specs of the right kind."""
+    spec_cls = SPEC_CLASSES[kind]
+    hook = HOOK_FOR_KIND[kind]
+    result = function()
+    if result is None:
+        return []
+    if isinstance(result, (ComponentSpec, str, bytes, dict)) or not isinstance(result, Iterable):
+        raise SpecError(f"{hook}() must return an iterable of {spec_cls.__name__}, got {type(result).__name__}")
+    specs = list(result)
+    for item in specs:
+        if not isinstance(item, spec_cls):
+            raise SpecError(f"{hook}() returned {type(item).__name__} {item!r:.80}, expected {spec_cls.__name__}")
+    names = [s.name for s in specs]
+    dupes = sorted({n for n in names if names.count(n) > 1})
+    if dupes:
+        raise SpecError(f"{hook}() returned the name(s) {dupes} more than once")
+    return specs
+
+
+class Registry:
+    """Name → component tables for one set of loaded plugins."""
+
+    def __init__(self, entries: list[Entry], failed: list[PluginRecord]) -> None:
+        self.failed = failed
+        self._names: dict[str, dict[str, list[Entry]]] = {k: {} for k in KINDS}
+        self._aliases: dict[str, dict[str, list[Entry]]] = {k: {} for k in KINDS}
+        self._deprecated: dict[str, dict[str, tuple[Entry, str]]] = {k: {} for k in KINDS}
+        self._qualified: dict[str, dict[str, Entry]] = {k: {} for k in KINDS}
+        for entry in entries:
+            kind = entry.kind
+            self._names[kind].setdefault(entry.name, []).append(entry)
+            self._qualified[kind][entry.qualified_name] = entry
+            for alias in entry.spec.aliases:
+                self._aliases[kind].setdefault(alias, []).append(entry)
+                self._qualified[kind][f"{entry.plugin.name}{QUALIFIER}{alias}"] = entry
+            for old, new in getattr(entry.spec, "deprecated_names", {}).items():
+                self._deprecated[kind][old] = (entry, new)
+
+    @classmethod
+    def build(cls) -> Registry:
+        """Call every active plugin's hooks and index the results."""
+        manager = get_manager()
+        manager.ensure_loaded()
+        per_plugin: dict[str, list[Entry]] = {}
+        bad: set[str] = set()
+        for kind in KINDS:
+            for record, function in manager.hook_functions(HOOK_FOR_KIND[kind]):
+                if record.name in bad:
+                    continue
+                try:
+                    specs = _collect(record, kind, function)
+                except Exception as exc:  # a broken plugin must not take the others down
+                    bad.add(record.name)
+                    per_plugin.pop(record.name, None)
+                    manager.mark_failed(record.name, f"{HOOK_FOR_KIND[kind]}() failed: {type(exc).__name__}: {exc}", exc)
+                    continue
+                per_plugin.setdefault(record.name, []).extend(Entry(s, record) for s in specs)
+        entries: list[Entry] = []
+        for name, plugin_entries in per_plugin.items():
+            record = manager.records[name]
+            record.counts = {k: sum(1 for e in plugin_entries if e.kind == k) for k in KINDS}
+            entries.extend(plugin_entries)
+        failed = [r for r in manager.records.values() if r.status == "failed"]
+        return cls(entries, failed)
+
+    # -- lookups --------------------------------------------------------------------------------
+
+    def entries(self, kind: str | None = None) -> list[Entry]:
+        """Every entry (of one kind, or of all kinds), duplicates included."""
+        kinds = [check_kind(kind)] if kind else list(KINDS)
+        return [e for k in kinds for entries in self._names[k].values() for e in entries]
+
+    def lookup(self, kind: str, name: str) -> Entry:
+        """Resolve a name, an alias or a qualified ``plugin::name`` to exactly one entry."""
+        check_kind(kind)
+        if not isinstance(name, str):
+            raise ConfigError(f"a {kind} name must be a string, got {type(name).__name__} {name!r}")
+        if QUALIFIER in name:
+            entry = self._qualified[kind].get(name)
+            if entry is None:
+                raise self._unknown(kind, name)
+            return entry
+        found = self._names[kind].get(name) or self._aliases[kind].get(name)
+        if not found:
+            raise self._unknown(kind, name)
+        if len(found) > 1:
+            raise self._ambiguous(kind, name, found)
+        return found[0]
+
+    def deprecated(self, kind: str, name: str) -> tuple[Entry, str] | None:
+        """(entry, new name) when ``name`` is a deprecated name of some component."""
+        return self._deprecated[check_kind(kind)].get(name)
+
+    def names(
+        self,
+        kind: str,
+        pattern: str | Iterable[str] | None = None,
+        exclude: str | Iterable[str] | None = None,
+    ) -> list[str]:
+        """Registered names of ``kind`` matching any fnmatch ``pattern`` and no ``exclude``, naturally sorted."""
+        check_kind(kind)
+        names = list(self._names[kind])
+        include = _as_patterns(pattern)
+        if include:
+            names = [n for n in names if any(fnmatch.fnmatchcase(n, p) for p in include)]
+        for ex in _as_patterns(exclude):
+            names = [n for n in names if not fnmatch.fnmatchcase(n, ex)]
+        return sorted(names, key=natural_key)
+
+    # -- errors ---------------------------------------------------------------------------------
+
+    def _unknown(self, kind: str, name: str) -> UnknownComponentError:
+        candidates = list(self._names[kind]) + list(self._aliases[kind])
+        bare = name.split(QUALIFIER)[-1]
+        close = difflib.get_close_matches(bare, candidates, n=5, cutoff=0.6)
+        parts = [f"unknown {kind} {name!r}."]
+        if QUALIFIER in name:
+            plugin = name.split(QUALIFIER)[0]
+            providers = sorted({e.plugin.name for e in self.entries(kind)})
+            if plugin not in providers:
+                parts.append(f"No plugin {plugin!r} provides {kind}s (plugins that do: {', '.join(providers) or 'none'}).")
+        if close:
+            parts.append(f"Did you mean: {', '.join(close)}?")
+        elif not candidates:
+            parts.append(f"No {kind} components are registered.")
+        else:
+            parts.append(f"Run `pimm list {kind}` to see the {len(self._names[kind])} registered names.")
+        if self.failed:
+            failed = "; ".join(f"{r.name} ({r.cause})" for r in self.failed)
+            parts.append(f"Note: {len(self.failed)} plugin(s) failed to load and may have provided it: {failed}.")
+        return UnknownComponentError(" ".join(parts))
+
+    def _ambiguous(self, kind: str, name: str, found: list[Entry]) -> AmbiguousComponentError:
+        providers = " and ".join(e.plugin.provider for e in found)
+        qualified = " or ".join(repr(e.qualified_name) for e in found)
+        block = found[-1].plugin.distribution or found[-1].plugin.name
+        return AmbiguousComponentError(
+            f"{kind} {name!r} is provided by {len(found)} plugins: {providers}. Pick one with a qualified "
+            f"name ({qualified}), or block one of the plugins, e.g. {ENV_BLOCK}={found[-1].plugin.name}"
+            f"{'' if block == found[-1].plugin.name else f' (or {block})'}."
+        )
+
+
+_CACHE: tuple[int, int, Registry] | None = None
+_CACHE_LOCK = threading.Lock()
+
+
+def get_registry() -> Registry:
+    """The registry for the current set of plugins (built on first use, rebuilt on change)."""
+    global _CACHE
+    manager = get_manager()
+    manager.ensure_loaded()
+    key = (manager.serial, manager.generation)
+    cached = _CACHE
+    if cached is not None and cached[:2] == key:
+        return cached[2]
+    with _CACHE_LOCK:
+        registry = Registry.build()
+        _CACHE = (manager.serial, manager.generation, registry)
+        return registry

@@ -1,0 +1,3 @@
+"""Builtin plugin 'augment' (specs only; no torch import here)."""
+
+from pimm.core import hookimpl

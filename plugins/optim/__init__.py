@@ -1,0 +1,3 @@
+"""Builtin plugin 'optim' (specs only; no torch import here)."""
+
+from pimm.core import hookimpl

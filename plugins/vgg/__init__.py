@@ -1,0 +1,3 @@
+"""Builtin plugin 'vgg' (specs only; no torch import here)."""
+
+from pimm.core import hookimpl
