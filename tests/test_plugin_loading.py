@@ -1,0 +1,215 @@
+"""Plugin loading through entry points of fake installed distributions, env switches, failures."""
+
+from __future__ import annotations
+
+import pytest
+
+from pimm import core
+from pimm.core import manager
+from pimm.core.errors import PluginLoadError, UnknownComponentError, UnknownPluginError
+from pimm.core.manager import PimmPluginWarning, get_manager
+
+from kernel_helpers import forget_modules, make_distribution, pool_plugin
+
+FAKE_PACKAGES = ("fake_good", "fake_boom", "fake_hookfail", "fake_junk", "fake_dup_a", "fake_dup_b",
+                 "fake_typo", "fake_envmod", "fake_other")
+
+
+@pytest.fixture
+def site(monkeypatch, tmp_path):
+    """An empty fake site directory on sys.path and a clean plugin state."""
+    for var in (manager.ENV_BLOCK, manager.ENV_DISABLE_AUTOLOAD, manager.ENV_PLUGINS, manager.ENV_STRICT):
+        monkeypatch.delenv(var, raising=False)
+    monkeypatch.syspath_prepend(str(tmp_path))
+    manager._WARNED.clear()
+    core.reset_plugins()
+    yield tmp_path
+    core.reset_plugins()
+    forget_modules(FAKE_PACKAGES)
+
+
+def add_good(site, name="good", pool="gem", version="1.2.0", package="fake_good"):
+    make_distribution(site, f"fake-{name}", version, {name: package}, {package: pool_plugin(pool)})
+
+
+def records():
+    core.list_names("pool")
+    return get_manager().records
+
+
+def test_good_plugin_is_loaded_with_distribution_and_version(site):
+    add_good(site)
+    assert "gem" in core.list_names("pool")
+    rec = records()["good"]
+    assert (rec.distribution, rec.version, rec.source, rec.status) == ("fake-good", "1.2.0", "entry-point", "active")
+    assert rec.counts["pool"] == 1
+    assert core.create("pool", "gem", p=2.0) == {"flatten": True, "p": 2.0}
+
+
+def test_plugin_failing_on_import_is_recorded_warned_once_and_skipped(site):
+    add_good(site)
+    make_distribution(site, "fake-boom", "0.3", {"boom": "fake_boom"},
+                      {"fake_boom": "raise RuntimeError('kaboom at import')\n"})
+    with pytest.warns(PimmPluginWarning, match=r"'boom' \(fake-boom 0.3\).*kaboom at import"):
+        names = core.list_names("pool")
+    assert names == ["gem"]  # the good plugin keeps working
+    rec = records()["boom"]
+    assert rec.status == "failed" and "RuntimeError: kaboom at import" in rec.cause
+    assert (rec.distribution, rec.version) == ("fake-boom", "0.3")
+    core.reset_plugins()  # a reload in the same process does not warn again
+    import warnings
+
+    with warnings.catch_warnings():
+        warnings.simplefilter("error", PimmPluginWarning)
+        core.list_names("pool")
+
+
+def test_plugin_whose_hook_raises_is_skipped(site):
+    add_good(site)
+    make_distribution(site, "fake-hookfail", "1.0", {"hookfail": "fake_hookfail"}, {"fake_hookfail": """
+        from pimm.core import hookimpl
+
+        @hookimpl
+        def pimm_pools():
+            raise ValueError("hook exploded")
+    """})
+    with pytest.warns(PimmPluginWarning, match="hook exploded"):
+        assert core.list_names("pool") == ["gem"]
+    assert records()["hookfail"].status == "failed"
+
+
+@pytest.mark.parametrize("returned", ["'not a list'", "[{'name': 'x'}]", "[1, 2]", "42",
+                                      "[ModelSpec(name='m', target='a:b')]"])
+def test_plugin_returning_junk_is_skipped(site, returned):
+    add_good(site)
+    make_distribution(site, "fake-junk", "1.0", {"junk": "fake_junk"}, {"fake_junk": f"""
+        from pimm.core import hookimpl
+        from pimm.core.specs import ModelSpec
+
+        @hookimpl
+        def pimm_pools():
+            return {returned}
+    """})
+    with pytest.warns(PimmPluginWarning, match="junk"):
+        assert core.list_names("pool") == ["gem"]
+    rec = records()["junk"]
+    assert rec.status == "failed" and "pimm_pools()" in rec.cause
+
+
+def test_misspelled_hookimpl_is_an_error_for_that_plugin(site):
+    add_good(site)
+    make_distribution(site, "fake-typo", "1.0", {"typo": "fake_typo"}, {"fake_typo": """
+        from pimm.core import hookimpl
+
+        @hookimpl
+        def pimm_pool():
+            return []
+    """})
+    with pytest.warns(PimmPluginWarning, match="pimm_pool"):
+        assert core.list_names("pool") == ["gem"]
+    assert records()["typo"].status == "failed"
+
+
+def test_duplicate_names_are_never_silent(site):
+    make_distribution(site, "fake-dup-a", "1.0", {"dupa": "fake_dup_a"}, {"fake_dup_a": pool_plugin("gem")})
+    make_distribution(site, "fake-dup-b", "2.0", {"dupb": "fake_dup_b"},
+                      {"fake_dup_b": pool_plugin("gem") + pool_plugin("other_pool").split("class GemOptions")[0]})
+    make_distribution(site, "fake-other", "1.0", {"other": "fake_other"}, {"fake_other": pool_plugin("unrelated")})
+    with pytest.raises(core.AmbiguousComponentError) as info:
+        core.create("pool", "gem")
+    message = str(info.value)
+    for needed in ("'dupa' (fake-dup-a 1.0)", "'dupb' (fake-dup-b 2.0)", "dupa::gem", "dupb::gem",
+                   "PIMM_BLOCK_PLUGINS"):
+        assert needed in message
+    assert core.create("pool", "dupb::gem", p=1.5)["p"] == 1.5  # qualified name resolves
+    assert core.create("pool", "unrelated") == {"flatten": True, "p": 3.0}  # other names unaffected
+
+
+def test_blocking_one_duplicate_resolves_the_name(site, monkeypatch):
+    make_distribution(site, "fake-dup-a", "1.0", {"dupa": "fake_dup_a"}, {"fake_dup_a": pool_plugin("gem")})
+    make_distribution(site, "fake-dup-b", "2.0", {"dupb": "fake_dup_b"}, {"fake_dup_b": pool_plugin("gem")})
+    monkeypatch.setenv("PIMM_BLOCK_PLUGINS", "dupb")
+    assert core.create("pool", "gem") == {"flatten": True, "p": 3.0}
+    assert records()["dupb"].status == "blocked"
+    assert "fake_dup_b" not in __import__("sys").modules  # a blocked plugin is never imported
+
+
+def test_blocking_by_distribution_name(site, monkeypatch):
+    add_good(site)
+    monkeypatch.setenv("PIMM_BLOCK_PLUGINS", "fake-good")
+    assert core.list_names("pool") == []
+    assert records()["good"].status == "blocked"
+
+
+def test_blocking_an_unknown_name_is_an_error(site, monkeypatch):
+    add_good(site)
+    monkeypatch.setenv("PIMM_BLOCK_PLUGINS", "good, nosuchplugin")
+    with pytest.raises(UnknownPluginError, match="'nosuchplugin'.*known plugins:.*good"):
+        core.list_names("pool")
+
+
+def test_strict_mode_turns_failures_into_errors(site, monkeypatch):
+    add_good(site)
+    make_distribution(site, "fake-boom", "0.3", {"boom": "fake_boom"},
+                      {"fake_boom": "raise RuntimeError('kaboom at import')\n"})
+    monkeypatch.setenv("PIMM_STRICT_PLUGINS", "1")
+    with pytest.raises(PluginLoadError, match="kaboom at import.*PIMM_STRICT_PLUGINS=1"):
+        core.list_names("pool")
+
+
+def test_strict_mode_catches_bad_hook_results(site, monkeypatch):
+    make_distribution(site, "fake-junk", "1.0", {"junk": "fake_junk"}, {"fake_junk": """
+        from pimm.core import hookimpl
+
+        @hookimpl
+        def pimm_pools():
+            return [1]
+    """})
+    monkeypatch.setenv("PIMM_STRICT_PLUGINS", "true")
+    with pytest.raises(PluginLoadError, match="expected PoolSpec"):
+        core.list_names("pool")
+
+
+def test_disable_autoload_skips_entry_points_but_not_pimm_plugins(site, monkeypatch):
+    add_good(site)
+    (site / "fake_envmod.py").write_text(pool_plugin("envpool"))
+    monkeypatch.setenv("PIMM_DISABLE_PLUGIN_AUTOLOAD", "1")
+    monkeypatch.setenv("PIMM_PLUGINS", "fake_envmod")
+    assert core.list_names("pool", "*pool") == ["envpool"]
+    assert "good" not in records()
+    assert records()["fake_envmod"].source == "env"
+
+
+def test_loading_order_is_builtins_then_entry_points_then_env(site, monkeypatch):
+    add_good(site)
+    (site / "fake_envmod.py").write_text(pool_plugin("envpool"))
+    monkeypatch.setenv("PIMM_PLUGINS", "fake_envmod")
+    sources = [r.source for r in records().values()]
+    assert sources == sorted(sources, key=["builtin", "entry-point", "env"].index)
+    assert sources[-2:] == ["entry-point", "env"]
+
+
+def test_pimm_plugins_module_that_fails_to_import(site, monkeypatch):
+    monkeypatch.setenv("PIMM_PLUGINS", "fake_envmod_missing")
+    with pytest.warns(PimmPluginWarning, match="fake_envmod_missing"):
+        core.list_names("pool")
+    assert records()["fake_envmod_missing"].status == "failed"
+
+
+def test_unknown_name_mentions_failed_plugins(site):
+    make_distribution(site, "fake-boom", "0.3", {"boom": "fake_boom"},
+                      {"fake_boom": "raise ImportError('missing dependency foo')\n"})
+    with pytest.warns(PimmPluginWarning):
+        with pytest.raises(UnknownComponentError, match=r"failed to load.*boom.*missing dependency foo"):
+            core.create("pool", "gem")
+
+
+def test_loading_happens_on_first_use_not_at_import(site):
+    add_good(site)
+    import importlib
+    import sys
+
+    importlib.reload(sys.modules["pimm.core"])
+    assert "fake_good" not in sys.modules
+    core.list_names("pool")
+    assert "fake_good" in sys.modules
