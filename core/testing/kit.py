@@ -9,9 +9,7 @@ new domain adds checks by adding a file.
 from __future__ import annotations
 
 import importlib
-import os
 import pkgutil
-import sys
 import traceback
 from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass
@@ -37,15 +35,11 @@ __all__ = [
 
 
 class CheckSkipped(Exception):
-    """Raised by :func:`skip` outside pytest: the check does not apply to this component."""
+    """Raised by :func:`skip`: the check does not apply to this component."""
 
 
 def skip(reason: str) -> None:
-    """Skip the running check (a pytest skip under pytest, :class:`CheckSkipped` otherwise)."""
-    if "pytest" in sys.modules and "PYTEST_CURRENT_TEST" in os.environ:
-        import pytest
-
-        pytest.skip(reason)
+    """Skip the running check: it does not apply to this component (a pytest skip under pytest)."""
     raise CheckSkipped(reason)
 
 
@@ -105,6 +99,24 @@ class CheckDef:
 
     def __call__(self, component: ComponentRef) -> None:
         self.function(component)
+
+
+@dataclass(frozen=True)
+class _PytestCheck:
+    """A check as handed to a pytest test: a skipped check becomes a pytest skip."""
+
+    check_def: CheckDef
+
+    def __call__(self, component: ComponentRef) -> None:
+        import pytest
+
+        try:
+            self.check_def(component)
+        except CheckSkipped as exc:
+            pytest.skip(str(exc))
+
+    def __repr__(self) -> str:
+        return self.check_def.name
 
 
 _CHECKS: list[CheckDef] = []
@@ -225,7 +237,7 @@ def parametrize_components(
         reason = expected.pop(cid, None)
         if reason is not None:
             marks.append(pytest.mark.xfail(reason=reason, strict=True))
-        params.append(pytest.param(component, check_def, id=cid, marks=marks))
+        params.append(pytest.param(component, _PytestCheck(check_def), id=cid, marks=marks))
     if expected:
         raise ConfigError(f"expected_failures names cases that do not exist: {sorted(expected)}")
     return pytest.mark.parametrize("component, check", params)

@@ -1,0 +1,82 @@
+"""pimm-example-plugin: one component of each kind, registered through the ``pimm`` entry point.
+
+This module holds only specs and hookimpls: it imports no torch, so ``pimm list`` stays fast.
+The code lives in the sibling modules the ``target`` strings name.
+"""
+
+from __future__ import annotations
+
+from pydantic import Field
+
+from pimm.core import hookimpl
+from pimm.core.models.options import ModelOptions
+from pimm.core.specs import (
+    ModelSpec,
+    OptimizerSpec,
+    Options,
+    PoolSpec,
+    PretrainedCfg,
+    ReaderSpec,
+)
+
+
+class GeMOptions(Options):
+    """Options of the GeM pool."""
+
+    flatten: bool = Field(False, description="Return (N, C) vectors instead of (N, C, 1, 1) maps.")
+    p: float = Field(3.0, gt=0, description="Generalised-mean exponent (1 = average, large = max).")
+    learn_p: bool = Field(False, description="Make p a trainable parameter.")
+
+
+class CsvReaderOptions(Options):
+    """Options of the CSV manifest reader."""
+
+    root: str = Field(description="A .csv manifest, or a folder holding <split>.csv.")
+    split: str = Field("train", description="Manifest to read when root is a folder.")
+    class_map: dict[str, int] | None = Field(None, description="Label name -> index; default sorted labels.")
+    path_column: str = Field("path", description="Column holding image paths, relative to the manifest.")
+    label_column: str = Field("label", description="Column holding the label name.")
+
+
+class SignSGDOptions(Options):
+    """Options of SignSGD."""
+
+    lr: float = Field(1e-3, gt=0, description="Step size.")
+    momentum: float = Field(0.9, ge=0, lt=1, description="EMA factor of the gradient whose sign is used.")
+    weight_decay: float = Field(0.0, ge=0, description="Decoupled weight decay (p *= 1 - lr * wd).")
+
+
+@hookimpl
+def pimm_models():
+    """TinyNet in two widths."""
+    cfg = PretrainedCfg(input_size=(3, 32, 32), pool_size=(4, 4), crop_pct=1.0, interpolation="bilinear",
+                        first_conv="stem.0", classifier="fc", license="apache-2.0")
+    return [
+        ModelSpec(name=f"tinynet_{width}", target="pimm_example_plugin.tinynet:TinyNet", options=ModelOptions,
+                  arch_args={"width": width}, pretrained_cfgs={"untrained": cfg},
+                  tags=frozenset({"features"}), summary=f"Three-stage CNN of width {width} (example plugin)")
+        for width in (8, 16)
+    ]
+
+
+@hookimpl
+def pimm_pools():
+    """Generalised-mean pooling."""
+    return [PoolSpec(name="gem", target="pimm_example_plugin.gem:GeMPool", options=GeMOptions,
+                     summary="Generalised-mean pooling (example plugin)")]
+
+
+@hookimpl
+def pimm_readers():
+    """Images listed in a CSV manifest."""
+    return [ReaderSpec(name="csv", target="pimm_example_plugin.csv_reader:CsvManifestReader",
+                       options=CsvReaderOptions, prefixes=("csv",),
+                       summary="Images and labels listed in a CSV manifest (example plugin)")]
+
+
+@hookimpl
+def pimm_optimizers():
+    """SignSGD with momentum."""
+    return [OptimizerSpec(name="signsgd", target="pimm_example_plugin.optim:SignSGD", options=SignSGDOptions,
+                          has_momentum=True, has_betas=False, has_eps=False,
+                          summary="Sign of the gradient EMA as the update (example plugin)")]
