@@ -10,7 +10,9 @@ from pydantic import Field
 
 from pimm.core import hookimpl
 from pimm.core.models.options import ModelOptions
+from pimm.plugins.augment.op_specs import OpOptions
 from pimm.core.specs import (
+    AugmentSpec,
     ModelSpec,
     OptimizerSpec,
     Options,
@@ -64,6 +66,14 @@ def pimm_pools():
     """Generalised-mean pooling."""
     return [PoolSpec(name="gem", target="pimm_example_plugin.gem:GeMPool", options=GeMOptions,
                      summary="Generalised-mean pooling (example plugin)")]
+
+
+@hookimpl
+def pimm_augment_ops():
+    """An op RandAugment can use by name (e.g. ``rand-m9-n2`` with ops=["ChannelShuffle", ...])."""
+    return [AugmentSpec(name="ChannelShuffle", target="pimm_example_plugin.augment:ChannelShuffle",
+                        options=OpOptions, role="op", tags=frozenset({"tensor"}),
+                        summary="Random permutation of the colour channels (example plugin)")]
 
 
 @hookimpl

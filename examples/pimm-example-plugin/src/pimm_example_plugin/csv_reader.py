@@ -45,3 +45,16 @@ class CsvManifestReader(Reader):
 
     def _filename(self, index: int, basename: bool = False, absolute: bool = False) -> str:
         return self._shape_name(self.samples[index][0], self.root, basename, absolute)
+
+    @staticmethod
+    def make_sample_dataset(tmpdir: str) -> dict:
+        """Write a tiny manifest with images (for pimm's reader conformance checks); return create options."""
+        from PIL import Image
+
+        root = Path(tmpdir)
+        rows = ["path,label"]
+        for i, label in enumerate(["cat", "dog", "cat", "bird", "dog", "bird"]):
+            Image.new("RGB", (8, 8), (40 * i, 10, 200 - 30 * i)).save(root / f"img{i}.png")
+            rows.append(f"img{i}.png,{label}")
+        (root / "train.csv").write_text("\n".join(rows) + "\n")
+        return {"root": str(root)}

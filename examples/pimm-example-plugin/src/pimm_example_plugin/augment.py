@@ -1,0 +1,31 @@
+"""ChannelShuffle: a RandAugment-style op that permutes the colour channels at random.
+
+It subclasses pimm's ``AugmentOp``, so probability, magnitude sampling, the repr and the tensor
+path (through PIL, sample by sample) come for free, and RandAugment can use it by name.
+"""
+
+from __future__ import annotations
+
+import random
+from typing import Any
+
+from PIL import Image
+
+from pimm.plugins.augment.ops import AugmentOp
+
+
+class ChannelShuffle(AugmentOp):
+    """Reorder the R, G, B channels with a random permutation; other modes pass through."""
+
+    name = "ChannelShuffle"
+
+    def level_args(self, f: Any, sign: Any) -> tuple:
+        return ()  # the magnitude does not change what a shuffle does
+
+    def apply_pil(self, img: Image.Image, *args: Any, resample: Any = None, fill: Any = None) -> Image.Image:
+        if img.mode not in ("RGB", "RGBA"):
+            return img
+        bands = list(img.split())
+        colour = bands[:3]
+        random.shuffle(colour)
+        return Image.merge(img.mode, colour + bands[3:])
