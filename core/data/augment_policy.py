@@ -1,0 +1,58 @@
+"""Augmentation policies from config strings, timm's function names, built through the registry.
+
+``rand_augment_transform('rand-m9-mstd0.5', hparams)`` is
+``core.create('augment', 'randaugment', config=..., hparams=...)``; the dispatcher picks the
+registered policy whose ``config_prefix`` is the string's first section, so a third-party policy
+with its own prefix is reachable from every config string the framework accepts.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from ..errors import ConfigError
+from ..factory import create
+from ..registry import get_registry
+
+__all__ = [
+    "rand_augment_transform",
+    "auto_augment_transform",
+    "augment_and_mix_transform",
+    "augment_policy_from_config",
+    "parse_rand_augment_config",
+]
+
+
+def rand_augment_transform(config_str: str, hparams: dict[str, Any] | None = None,
+                           transforms: list[str] | dict[str, float] | None = None) -> Any:
+    """RandAugment from a ``rand-...`` string; ``transforms`` optionally names the ops (or op → weight)."""
+    return create("augment", "randaugment", config=config_str, hparams=hparams, transforms=transforms)
+
+
+def auto_augment_transform(config_str: str, hparams: dict[str, Any] | None = None) -> Any:
+    """AutoAugment from a policy string: ``v0``, ``v0r``, ``original``, ``originalr``, ``3a`` (+ ``-mstd<x>``)."""
+    return create("augment", "autoaugment", config=config_str, hparams=hparams)
+
+
+def augment_and_mix_transform(config_str: str, hparams: dict[str, Any] | None = None) -> Any:
+    """AugMix from an ``augmix-m3-w3-d-1-a1-b0``-style string."""
+    return create("augment", "augmix", config=config_str, hparams=hparams)
+
+
+def augment_policy_from_config(config_str: str, hparams: dict[str, Any] | None = None) -> Any:
+    """The policy named by the string's first section (its ``config_prefix``), else AutoAugment."""
+    if not isinstance(config_str, str) or not config_str:
+        raise ConfigError(f"augment policy config must be a non-empty string like 'rand-m9', got {config_str!r}")
+    head = config_str.split("-", 1)[0]
+    for entry in get_registry().entries("augment"):
+        spec = entry.spec
+        if getattr(spec, "role", None) == "policy" and spec.config_prefix == head:
+            return create("augment", entry.qualified_name, config=config_str, hparams=hparams)
+    return create("augment", "autoaugment", config=config_str, hparams=hparams)
+
+
+def parse_rand_augment_config(config_str: str) -> Any:
+    """Parse a ``rand-...`` string into a validated ``RandAugmentConfig`` (every default visible)."""
+    from pimm.plugins.augment.config_parse import parse_rand_augment_config as parse
+
+    return parse(config_str)

@@ -1,0 +1,96 @@
+"""Conversions between user tensors and the ops' working format, and fill values per channel count.
+
+Working format: float32 (N, C, H, W) on the input's device, values on the 0..255 scale. uint8
+input is taken as is ("exact" mode: PIL's integer arithmetic is reproduced); floating input is
+taken to be in [0, 1] (what ``ToTensor`` gives) and scaled by 255.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import torch
+
+from pimm.core.errors import ConfigError
+
+__all__ = ["WorkInfo", "as_batch", "encode", "decode", "unbatch", "to_work", "from_work", "settle", "fill_values"]
+
+
+@dataclass(frozen=True)
+class WorkInfo:
+    """How to turn a working tensor back into the user's layout and dtype."""
+
+    single: bool
+    dtype: torch.dtype
+
+    @property
+    def exact(self) -> bool:
+        return self.dtype == torch.uint8
+
+
+def as_batch(img: torch.Tensor) -> tuple[torch.Tensor, WorkInfo]:
+    """A fresh (N, C, H, W) copy of ``img`` in its own dtype (checked), and how to convert back."""
+    _check(img)
+    info = WorkInfo(single=img.dim() == 3, dtype=img.dtype)
+    return (img.unsqueeze(0) if info.single else img).clone(), info
+
+
+def encode(x: torch.Tensor, info: WorkInfo) -> torch.Tensor:
+    """User-dtype samples → working float32 on the 0..255 scale."""
+    return x.to(torch.float32) if info.exact else x.to(torch.float32) * 255.0
+
+
+def decode(x: torch.Tensor, info: WorkInfo) -> torch.Tensor:
+    """Working samples (already clipped, 8-bit levels when exact) → the user's dtype."""
+    return x.to(torch.uint8) if info.exact else (x / 255.0).to(info.dtype)
+
+
+def unbatch(x: torch.Tensor, info: WorkInfo) -> torch.Tensor:
+    """Drop the batch dimension added for a single image."""
+    return x[0] if info.single else x
+
+
+def _check(img: torch.Tensor) -> None:
+    if img.dim() not in (3, 4):
+        raise ConfigError(
+            f"augment ops take a (C, H, W) image or an (N, C, H, W) batch, got shape {tuple(img.shape)}"
+        )
+    if img.dtype != torch.uint8 and not img.is_floating_point():
+        raise ConfigError(
+            f"augment ops take uint8 (0..255) or floating (0..1) tensors, got dtype {img.dtype}; "
+            "convert with .float() / 255 or .to(torch.uint8)"
+        )
+
+
+def to_work(img: torch.Tensor) -> tuple[torch.Tensor, WorkInfo]:
+    """(N, C, H, W) float32 on the 0..255 scale, and how to convert back."""
+    _check(img)
+    info = WorkInfo(single=img.dim() == 3, dtype=img.dtype)
+    return encode(img.unsqueeze(0) if info.single else img, info), info
+
+
+def settle(x: torch.Tensor, exact: bool) -> torch.Tensor:
+    """Clip to 0..255, rounding to 8-bit levels in exact mode (PIL stores 8 bits between ops)."""
+    x = x.clamp(0, 255)
+    return x.round() if exact else x
+
+
+def from_work(x: torch.Tensor, info: WorkInfo) -> torch.Tensor:
+    """Back to the user's dtype and layout."""
+    out = x.clamp(0, 255).to(torch.uint8) if info.exact else (x.clamp(0, 255) / 255.0).to(info.dtype)
+    return out[0] if info.single else out
+
+
+def fill_values(channels: int, img_mean: tuple[int, ...]) -> torch.Tensor:
+    """Fill per channel: ``img_mean`` if it has one value per channel; luma of it for 1 channel;
+    it plus opaque alpha (255) for 4 channels; otherwise its average for every channel."""
+    mean = [float(v) for v in img_mean]
+    if len(mean) == channels:
+        vals = mean
+    elif channels == 1 and len(mean) >= 3:
+        vals = [float(round((mean[0] * 299 + mean[1] * 587 + mean[2] * 114) / 1000))]
+    elif channels == 4 and len(mean) == 3:
+        vals = [*mean, 255.0]
+    else:
+        vals = [sum(mean) / len(mean)] * channels
+    return torch.tensor(vals, dtype=torch.float32)
