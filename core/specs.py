@@ -143,6 +143,11 @@ class ComponentSpec(BaseModel):
     def _dump_tags(self, value: frozenset[str]) -> list[str]:
         return sorted(value)
 
+    @property
+    def selection_tags(self) -> frozenset[str]:
+        """Tags that select conformance checks: the declared ``tags`` plus implicit ones of the kind."""
+        return self.tags
+
     def call_args(self, options: dict[str, Any]) -> dict[str, Any]:
         """Keyword arguments the target receives for validated ``options``.
 
@@ -267,6 +272,11 @@ class AugmentSpec(ComponentSpec):
     config_prefix: str | None = Field(
         default=None, description="For policies: the config-string prefix it parses (e.g. 'rand')."
     )
+
+    @property
+    def selection_tags(self) -> frozenset[str]:
+        """Declared tags plus ``role:<role>``, so checks can target ops or policies only."""
+        return self.tags | {f"role:{self.role}"}
 
 
 class ReaderSpec(ComponentSpec):

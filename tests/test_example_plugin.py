@@ -41,7 +41,7 @@ def test_gem_pool_builds_and_works_in_builtin_models():
     pool = core.create("pool", "gem", flatten=True, p=2.0)
     assert pool(torch.rand(2, 5, 4, 4)).shape == (2, 5)
     if "resnet18" in core.list_names("model"):
-        model = core.create("model", "resnet18", num_classes=4, global_pool="gem")
+        model = core.create("model", "resnet18", num_classes=4, global_pool="gem").eval()
         assert model(torch.randn(1, 3, 32, 32)).shape == (1, 4)
 
 

@@ -94,7 +94,7 @@ class CheckDef:
     def applies_to(self, entry: Entry) -> bool:
         if self.kind is not None and self.kind != entry.kind:
             return False
-        tags = entry.spec.tags
+        tags = entry.spec.selection_tags
         return self.requires <= tags and not (self.excludes & tags)
 
     def __call__(self, component: ComponentRef) -> None:

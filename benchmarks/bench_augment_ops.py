@@ -1,0 +1,129 @@
+"""RandAugment figures: PIL img/s side by side with timm, and the batched tensor path per image.
+
+- ``augment.randaugment_pil``: img/s of ``rand_augment_transform('rand-m9-mstd0.5', hparams)`` on a
+  400x383 RGB PIL image, hparams as ``create_transform(224, is_training=True)`` builds them
+  (translate_const 100, img_mean (124, 116, 104), bilinear), pimm and timm, ratio = pimm / timm.
+- ``augment.randaugment_pil_random_interp``: the same without an interpolation (random
+  bilinear/bicubic per op call, timm's default when hparams carry none).
+- ``augment.randaugment_tensor_b64``: CPU ms per image (process time, so a busy shared machine
+  does not distort it) of the tensor RandAugment on a uint8 64x3x224x224 batch (one call, one
+  torch thread like a DataLoader worker) against the PIL path on the same 224x224 image, both
+  bilinear; ratio = PIL ms / tensor ms (>1: the batch is faster).
+"""
+
+from __future__ import annotations
+
+import random
+import time
+
+from common import Case
+
+try:
+    import timm  # noqa: F401  (reference side only)
+    from timm.data.auto_augment import rand_augment_transform as timm_rand_augment_transform
+except ImportError:
+    timm = None
+    timm_rand_augment_transform = None
+
+_CONFIG = "rand-m9-mstd0.5"
+_HPARAMS = {"translate_const": 100, "img_mean": (124, 116, 104)}
+
+
+def _image(width: int = 400, height: int = 383):
+    import numpy as np
+    from PIL import Image
+
+    rng = np.random.default_rng(0)
+    yy, xx = np.mgrid[0:height, 0:width]
+    arr = (np.stack([xx, yy, (xx + yy) // 2], -1) + rng.integers(0, 40, (height, width, 3))) % 256
+    return Image.fromarray(arr.astype(np.uint8))
+
+
+def _img_per_s(transform, img, seconds: float = 1.5) -> float:
+    random.seed(0)
+    for _ in range(10):
+        transform(img)
+    count, start = 0, time.perf_counter()
+    while time.perf_counter() - start < seconds:
+        for _ in range(20):
+            transform(img)
+        count += 20
+    return count / (time.perf_counter() - start)
+
+
+def _pil_side_by_side(interpolation: str | None) -> dict[str, float]:
+    from pimm.core.data import rand_augment_transform
+
+    img = _image()
+    pimm_hp = dict(_HPARAMS, interpolation=interpolation) if interpolation else dict(_HPARAMS)
+    pimm_tf = rand_augment_transform(_CONFIG, pimm_hp)
+    if timm_rand_augment_transform is None:
+        return {"pimm": _img_per_s(pimm_tf, img)}
+    timm_hp = dict(_HPARAMS)
+    if interpolation:
+        from PIL import Image
+
+        timm_hp["interpolation"] = Image.Resampling.BILINEAR
+    timm_tf = timm_rand_augment_transform(_CONFIG, timm_hp)
+    figures = {"pimm": 0.0, "timm": 0.0}
+    for _ in range(2):  # interleaved, best of two: the machine may be shared
+        figures["pimm"] = max(figures["pimm"], _img_per_s(pimm_tf, img, 1.0))
+        figures["timm"] = max(figures["timm"], _img_per_s(timm_tf, img, 1.0))
+    figures["ratio"] = figures["pimm"] / figures["timm"]
+    return figures
+
+
+def randaugment_pil() -> dict[str, float]:
+    """img/s, bilinear (create_transform's hparams)."""
+    return _pil_side_by_side("bilinear")
+
+
+def randaugment_pil_random_interp() -> dict[str, float]:
+    """img/s, random bilinear/bicubic per geometric op."""
+    return _pil_side_by_side(None)
+
+
+def _cpu_ms_per_img(transform, img, count: int = 300) -> float:
+    for _ in range(10):
+        transform(img)
+    start = time.process_time()
+    for _ in range(count):
+        transform(img)
+    return (time.process_time() - start) * 1000.0 / count
+
+
+def randaugment_tensor_b64() -> dict[str, float]:
+    """CPU ms per image (process time, one thread): tensor batch of 64 in one call vs the PIL path, 224x224."""
+    import numpy as np
+    import torch
+
+    from pimm.core.data import rand_augment_transform
+
+    hp = dict(_HPARAMS, interpolation="bilinear")
+    transform = rand_augment_transform(_CONFIG, hp)
+    img = _image(224, 224)
+    random.seed(0)
+    pil_ms = _cpu_ms_per_img(transform, img)
+    batch = torch.from_numpy(np.array(img)).permute(2, 0, 1).unsqueeze(0).repeat(64, 1, 1, 1).contiguous()
+    threads = torch.get_num_threads()
+    torch.set_num_threads(1)
+    try:
+        torch.manual_seed(0)
+        transform(batch)
+        times = []
+        for _ in range(5):
+            start = time.process_time()
+            transform(batch)
+            times.append(time.process_time() - start)
+    finally:
+        torch.set_num_threads(threads)
+    tensor_ms = sorted(times)[len(times) // 2] * 1000.0 / 64
+    return {"tensor_ms": tensor_ms, "pil_ms": pil_ms, "ratio": pil_ms / tensor_ms}
+
+
+CASES = [
+    Case(name="augment.randaugment_pil", unit="img/s", run=randaugment_pil, repeats=3, higher_is_better=True),
+    Case(name="augment.randaugment_pil_random_interp", unit="img/s", run=randaugment_pil_random_interp,
+         repeats=3, higher_is_better=True),
+    Case(name="augment.randaugment_tensor_b64", unit="ms/img", run=randaugment_tensor_b64, repeats=3),
+]

@@ -1,0 +1,227 @@
+"""Conformance checks for augment components with role ``"op"`` and ``"policy"``.
+
+They run over every registered op and policy, third-party ones included, on small (32x32) images.
+Ops: PIL type/size/mode kept for L, RGB and RGBA; p=0 is the identity; seeded determinism; the
+repr names the op; tensor ops (tag ``"tensor"``) keep dtype/shape for uint8 and float, single and
+batched, 1/3/4 channels, and agree with the PIL path (unless tagged ``"stochastic"``); ops tagged
+``"increasing"`` are near the identity at magnitude 0. Policies: build from their bare config
+prefix, augment an image and a batch, and round-trip their parsed config.
+"""
+
+from __future__ import annotations
+
+import random
+from typing import Any
+
+from .kit import ComponentRef, check, skip
+
+_SIZE = 32
+_POLICY_EXAMPLES = {"autoaugment": "v0"}
+
+
+def _image(mode: str, seed: int = 0) -> Any:
+    import numpy as np
+    from PIL import Image
+
+    rng = np.random.default_rng(seed)
+    yy, xx = np.mgrid[0:_SIZE, 0:_SIZE]
+    base = np.stack([xx * 7, yy * 7, (xx + yy) * 4, 255 - xx * 3], -1) + rng.integers(0, 40, (_SIZE, _SIZE, 4))
+    arr = (base % 256).astype(np.uint8)
+    if mode == "L":
+        return Image.fromarray(arr[..., 0], "L")
+    return Image.fromarray(np.ascontiguousarray(arr[..., : len(mode)]), mode)
+
+
+def _seed(seed: int) -> None:
+    import numpy as np
+    import torch
+
+    random.seed(seed)
+    np.random.seed(seed)
+    torch.manual_seed(seed)
+
+
+def _require_role(component: ComponentRef, role: str) -> None:
+    """Skip unless the component's spec has ``role`` (the ``role:`` selection tag normally ensures it)."""
+    if getattr(component.spec, "role", None) != role:
+        skip(f"not an augment {role}")
+
+
+def _op(component: ComponentRef, **options: Any) -> Any:
+    _require_role(component, "op")
+    options.setdefault("p", 1.0)
+    options.setdefault("magnitude", 7)
+    options.setdefault("hparams", {"interpolation": "bilinear", "img_mean": (124, 116, 104)})
+    return component.create(**options)
+
+
+def _as_array(img: Any) -> Any:
+    import numpy as np
+
+    return np.asarray(img).astype(np.int64)
+
+
+@check("augment", requires=("role:op",))
+def check_op_pil_keeps_type_size_mode(component: ComponentRef) -> None:
+    """PIL in, PIL out: same size and mode for L, RGB and RGBA."""
+    from PIL import Image
+
+    op = _op(component)
+    for mode in ("L", "RGB", "RGBA"):
+        img = _image(mode)
+        for seed in range(4):
+            _seed(seed)
+            out = op(img)
+            assert isinstance(out, Image.Image), f"{mode}: returned {type(out).__name__}, not a PIL image"
+            assert out.size == img.size, f"{mode}: size {out.size} != {img.size}"
+            assert out.mode == img.mode, f"{mode}: mode {out.mode} != {img.mode}"
+
+
+@check("augment", requires=("role:op",))
+def check_op_p0_is_identity(component: ComponentRef) -> None:
+    """With p=0 the op never applies."""
+    op = _op(component, p=0.0)
+    img = _image("RGB")
+    assert (_as_array(op(img)) == _as_array(img)).all(), "p=0 changed the image"
+
+
+@check("augment", requires=("role:op",))
+def check_op_seeded_determinism(component: ComponentRef) -> None:
+    """Same seeds, same result (PIL path; tensor path too for tensor ops)."""
+    op = _op(component, mstd=0.5)
+    img = _image("RGB")
+    for seed in range(3):
+        _seed(seed)
+        first = _as_array(op(img))
+        _seed(seed)
+        assert (first == _as_array(op(img))).all(), "PIL results differ under the same seed"
+    if "tensor" in component.spec.tags:
+        import torch
+
+        batch = torch.from_numpy(_as_array(img)).permute(2, 0, 1).to(torch.uint8).unsqueeze(0).repeat(3, 1, 1, 1)
+        _seed(1)
+        first_t = op(batch)
+        _seed(1)
+        assert torch.equal(first_t, op(batch)), "tensor results differ under the same seed"
+
+
+@check("augment", requires=("role:op",))
+def check_op_repr(component: ComponentRef) -> None:
+    """The repr reads ``AugmentOp(name=..., p=..., m=..., mstd=...)``."""
+    text = repr(_op(component, magnitude=9, mstd=0.5))
+    assert text.startswith("AugmentOp(name="), text
+    assert "p=1.0" in text and "m=9" in text and "mstd=0.5" in text, text
+
+
+@check("augment", requires=("role:op", "increasing"))
+def check_op_increasing_magnitude0_near_identity(component: ComponentRef) -> None:
+    """Magnitude 0 changes the image little (mean ≤ 8 levels) and less than magnitude 10."""
+    img = _image("RGB")
+    ref = _as_array(img)
+    diffs = []
+    for magnitude in (0, 10):
+        op = _op(component, magnitude=magnitude)
+        total = 0.0
+        for seed in range(4):
+            _seed(seed)
+            total += abs(_as_array(op(img)) - ref).mean()
+        diffs.append(total / 4)
+    assert diffs[0] <= 8.0, f"magnitude 0 changes the image by {diffs[0]:.2f} levels on average"
+    assert diffs[0] < diffs[1], f"magnitude 0 ({diffs[0]:.2f}) is not closer to identity than 10 ({diffs[1]:.2f})"
+
+
+@check("augment", requires=("role:op", "tensor"))
+def check_op_tensor_io(component: ComponentRef) -> None:
+    """uint8 and float, (C,H,W) and (N,C,H,W), 1/3/4 channels: shape, dtype and device kept."""
+    import torch
+
+    op = _op(component)
+    _seed(0)
+    for channels in (1, 3, 4):
+        u8 = torch.randint(0, 256, (3, channels, _SIZE, _SIZE), dtype=torch.uint8)
+        for x in (u8, u8[0], u8.float() / 255, (u8[0].float() / 255).double()):
+            out = op(x)
+            assert isinstance(out, torch.Tensor), f"returned {type(out).__name__}"
+            assert out.shape == x.shape, f"shape {tuple(out.shape)} != {tuple(x.shape)}"
+            assert out.dtype == x.dtype, f"dtype {out.dtype} != {x.dtype}"
+            assert out.device == x.device
+            if out.is_floating_point():
+                assert float(out.min()) >= 0.0 and float(out.max()) <= 1.0, "float output left [0, 1]"
+
+
+@check("augment", requires=("role:op", "tensor"), excludes=("stochastic",))
+def check_op_tensor_matches_pil(component: ComponentRef) -> None:
+    """Same arguments on both paths give the same pixels within rounding (bilinear resampling)."""
+    import numpy as np
+    import torch
+    from PIL import Image
+
+    op = _op(component)
+    from pimm.plugins.augment.ops_pil import pil_fill
+    from pimm.plugins.augment.tensor_io import from_work, to_work
+
+    for mode in ("RGB", "L", "RGBA"):
+        img = _image(mode, seed=3)
+        arr = np.asarray(img)
+        arr = arr[..., None] if arr.ndim == 2 else arr
+        x = torch.from_numpy(np.array(arr)).permute(2, 0, 1).unsqueeze(0)
+        for sign in (1.0, -1.0):
+            args = op.level_args(0.7, sign)
+            random.seed(5)  # ops drawing Python randoms inside get the same draws on both paths
+            ref = op.apply_pil(img, *args, resample=Image.Resampling.BILINEAR,
+                               fill=pil_fill(mode, op.hparams.img_mean))
+            ref = np.asarray(ref).astype(np.int64).reshape(arr.shape)
+            work, info = to_work(x)
+            t_args = tuple(torch.tensor([float(a)], dtype=torch.float64) for a in args)
+            ctx = op.tensor_ctx(work, True)
+            ctx.modes = ["bilinear"] if ctx.modes else []
+            random.seed(5)
+            if op.colour_only and work.shape[1] == 4:
+                rgb = op.apply_tensor_args(work[:, :3], t_args, type(ctx)(ctx.fill[:3], True, ctx.modes))
+                work = torch.cat((rgb, work[:, 3:]), dim=1)
+            else:
+                work = op.apply_tensor_args(work, t_args, ctx)
+            got = from_work(work, info)[0].permute(1, 2, 0).numpy().astype(np.int64)
+            diff = np.abs(got - ref)
+            assert diff.mean() <= 0.5 and (diff > 1).mean() <= 0.01, (
+                f"{mode}, sign {sign}: tensor and PIL differ (mean {diff.mean():.3f}, max {diff.max()}, "
+                f"{(diff > 1).mean():.2%} of values by more than 1)"
+            )
+
+
+def _policy_config(component: ComponentRef) -> str:
+    _require_role(component, "policy")
+    config = getattr(component.spec, "config_prefix", None) or _POLICY_EXAMPLES.get(component.name)
+    if config is None:
+        skip(f"policy {component.name!r} has no config_prefix to build a default instance from")
+    return config
+
+
+@check("augment", requires=("role:policy",))
+def check_policy_applies(component: ComponentRef) -> None:
+    """Built from its bare prefix, the policy augments a PIL image and a uint8 batch."""
+    import torch
+    from PIL import Image
+
+    policy = component.create(config=_policy_config(component))
+    _seed(0)
+    out = policy(_image("RGB"))
+    assert isinstance(out, Image.Image) and out.size == (_SIZE, _SIZE) and out.mode == "RGB"
+    batch = torch.randint(0, 256, (4, 3, _SIZE, _SIZE), dtype=torch.uint8)
+    try:
+        out_t = policy(batch)
+    except (TypeError, NotImplementedError):
+        return  # a policy may be PIL-only
+    assert out_t.shape == batch.shape and out_t.dtype == batch.dtype
+
+
+@check("augment", requires=("role:policy",))
+def check_policy_config_round_trip(component: ComponentRef) -> None:
+    """Its parsed config turns back into a string that builds an equal config and the same repr."""
+    policy = component.create(config=_policy_config(component))
+    config = getattr(policy, "config", None)
+    if config is None or not hasattr(config, "to_string"):
+        skip("policy exposes no parsed config with to_string()")
+    again = component.create(config=config.to_string())
+    assert again.config == config, f"{config.to_string()!r} parsed to {again.config!r}, not {config!r}"
+    assert repr(again) == repr(policy)
