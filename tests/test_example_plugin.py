@@ -75,3 +75,16 @@ def test_augment_op_builds_and_applies():
     img = Image.new("RGB", (8, 8), (10, 20, 30))
     out = op(img)
     assert out.size == img.size and sorted(out.getpixel((0, 0))) == [10, 20, 30]
+
+
+def test_augment_op_is_usable_inside_randaugment_by_name():
+    import random
+
+    from PIL import Image
+
+    policy = core.rand_augment_transform("rand-m9-n1-p1.0", transforms=["ChannelShuffle"])
+    assert "ChannelShuffle" in repr(policy)
+    random.seed(3)
+    img = Image.new("RGB", (8, 8), (10, 20, 30))
+    outs = {policy(img).getpixel((0, 0)) for _ in range(20)}
+    assert len(outs) > 1 and all(sorted(o) == [10, 20, 30] for o in outs)
