@@ -37,7 +37,8 @@ def _lazy(module: str, *names: str) -> None:
 
 
 _lazy(".factory", "create", "list_names", "get_spec", "Origin")
-_lazy(".models", "create_model", "list_models", "list_pretrained", "save_pretrained")
+_lazy(".models", "create_model", "list_models", "list_pretrained", "save_pretrained", "load_checkpoint",
+      "is_model", "get_pretrained_cfg")
 _lazy(".data", "create_transform", "rand_augment_transform", "resolve_data_config", "Mixup")
 _lazy(".data", "create_dataset", "ImageDataset", "IterableImageDataset", "Reader")
 _lazy(".optim", "create_optimizer", "create_optimizer_v2", "list_optimizers")

@@ -10,6 +10,35 @@ from typing import Any
 
 _LAZY: dict[str, str] = {
     # filled in by the model machinery modules: name -> submodule
+    "ModelOptions": ".options",
+    "PoolOptions": ".options",
+    "FeatureInfo": ".feature_info",
+    "ClassifierHead": ".head",
+    "create_pool": ".head",
+    "create_classifier": ".head",
+    # factory, listing, weights, features, saving (model contract machinery)
+    "create_model": ".factory",
+    "load_pretrained": ".factory",
+    "list_models": ".pretrained",
+    "list_pretrained": ".pretrained",
+    "is_model": ".pretrained",
+    "get_pretrained_cfg": ".pretrained",
+    "parse_model_name": ".pretrained",
+    "split_model_name_tag": ".pretrained",
+    "save_pretrained": ".save",
+    "load_checkpoint": ".adapt",
+    "adapt_input_conv": ".adapt",
+    "unwrap_checkpoint": ".adapt",
+    "CheckpointMismatchError": ".adapt",
+    "resolve_weights": ".weights",
+    "read_checkpoint": ".weights",
+    "WeightsNotFoundError": ".weights",
+    "UnsafeCheckpointError": ".weights",
+    "ChecksumError": ".weights",
+    "FeatureListNet": ".features",
+    "FeatureDictNet": ".features",
+    "create_features": ".features",
+    "render_feature_maps": ".visualize",
 }
 
 

@@ -28,6 +28,8 @@ __all__ = [
     "find_in_hf_cache",
     "hf_cache_target",
     "download_hub_file",
+    "host_resolves",
+    "hub_endpoint",
     "torch_hub_checkpoint_dir",
     "url_filename",
     "download_url",
@@ -97,6 +99,25 @@ def hf_cache_target(repo_id: str, filename: str, cache_dir: str | os.PathLike[st
     """Where a hub file is expected in the cache layout (for error messages)."""
     root = hf_cache_dir(cache_dir) / _repo_folder(repo_id)
     return str(root / "snapshots" / "<commit>" / filename) + f" (with {root / 'refs' / 'main'} holding <commit>)"
+
+
+def host_resolves(url: str) -> bool:
+    """True when the host of ``url`` resolves in DNS (a cheap check before a download that would retry)."""
+    import socket
+
+    host = urlparse(url).hostname
+    if not host:
+        return False
+    try:
+        socket.getaddrinfo(host, 443)
+    except OSError:
+        return False
+    return True
+
+
+def hub_endpoint() -> str:
+    """The hub's base URL (``HF_ENDPOINT`` or huggingface.co)."""
+    return os.environ.get("HF_ENDPOINT", "https://huggingface.co")
 
 
 def download_hub_file(
