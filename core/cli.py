@@ -229,7 +229,7 @@ def _load_tool_commands() -> None:
 
 
 #: Modules adding sub-commands via :func:`subcommand`; imported lazily, they must not import torch.
-_TOOL_MODULES: tuple[str, ...] = (".cli_show",)
+_TOOL_MODULES: tuple[str, ...] = (".cli_show", ".cli_train")
 
 
 def main(argv: Sequence[str] | None = None) -> int:
@@ -262,4 +262,8 @@ def main(argv: Sequence[str] | None = None) -> int:
 
 
 if __name__ == "__main__":
-    sys.exit(main())
+    # Run as `python -m pimm.core.cli` (e.g. under torchrun) this file is `__main__`; the tool modules
+    # register their sub-commands on the importable `pimm.core.cli`, so dispatch through that one.
+    from pimm.core.cli import main as _package_main
+
+    sys.exit(_package_main())

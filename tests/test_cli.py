@@ -120,3 +120,9 @@ def test_console_script_runs():
     assert out.returncode == 0 and isinstance(json.loads(out.stdout), list)
     bad = subprocess.run([*exe, "info", "model", "resnet5O"], capture_output=True, text=True)
     assert bad.returncode == EXIT_ERROR and bad.stderr.startswith("pimm: error: unknown model")
+
+
+def test_module_entry_point_knows_the_tool_commands():
+    """`python -m pimm.core.cli train ...` (as torchrun runs it) sees the same sub-commands as `pimm`."""
+    out = subprocess.run([sys.executable, "-m", "pimm.core.cli", "train", "--help"], capture_output=True, text=True)
+    assert out.returncode == 0 and "--model" in out.stdout, out.stderr

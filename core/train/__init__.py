@@ -1,0 +1,45 @@
+"""pimm.core.train: the main job. ``pimm train``, ``pimm validate`` and ``pimm export`` as a library.
+
+``run_training(TrainConfig(...))`` trains any registered model on any registered dataset (or the
+built-in demo set), ``run_validation(ValidateConfig(...))`` evaluates a run, a checkpoint or a
+pretrained model, ``export_model(...)`` writes TorchScript / ONNX / torch.export files. Names are
+resolved lazily so that importing this package does not import torch.
+"""
+
+from __future__ import annotations
+
+import importlib
+from typing import Any
+
+_LAZY: dict[str, str] = {
+    "TrainConfig": ".config",
+    "DEMO_PROFILE": ".config",
+    "load_config_file": ".config",
+    "make_config": ".config",
+    "run_training": ".trainer",
+    "RunResult": ".trainer",
+    "TrainingError": ".trainer",
+    "ValidateConfig": ".validate",
+    "run_validation": ".validate",
+    "export_model": ".export",
+    "ExportError": ".export",
+    "ensure_demo_dataset": ".demo_data",
+    "demo_root": ".demo_data",
+    "ModelEma": ".ema",
+    "LRSchedule": ".schedule",
+    "plot_curves": ".plot",
+    "read_metrics": ".metrics",
+}
+
+
+def __getattr__(name: str) -> Any:
+    module = _LAZY.get(name)
+    if module is None:
+        raise AttributeError(f"module 'pimm.core.train' has no attribute {name!r}")
+    value = getattr(importlib.import_module(module, __name__), name)
+    globals()[name] = value
+    return value
+
+
+def __dir__() -> list[str]:
+    return sorted(set(globals()) | set(_LAZY))

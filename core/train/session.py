@@ -1,0 +1,284 @@
+"""One process's share of a training run: the objects it builds and the epoch loop it drives."""
+
+from __future__ import annotations
+
+import json
+import time
+from pathlib import Path
+from typing import Any
+
+import torch
+
+from ..errors import ConfigError
+from . import setup
+from .checkpoint import load_state, rng_state, save_model_dir, save_state, set_rng_state
+from .config import TrainConfig
+from .distributed import DistInfo, barrier
+from .loop import TrainState, evaluate, train_one_epoch
+from .metrics import MetricsFile, read_metrics
+from .progress import format_duration
+from .trainer import RunResult, check_finite, is_oom, oom_error
+
+__all__ = ["Session"]
+
+
+def _record_data_config(model: torch.nn.Module, dc: dict[str, Any], size_changed: bool, num_classes: int) -> None:
+    """Store the run's preprocessing in the model's pretrained_cfg, so saved checkpoints carry it."""
+    cfg = dict(getattr(model, "pretrained_cfg", None) or {})
+    cfg.update({k: (tuple(v) if isinstance(v, (list, tuple)) else v) for k, v in dc.items()})
+    if size_changed:
+        cfg.pop("test_input_size", None)
+        cfg.pop("test_crop_pct", None)
+    cfg["num_classes"] = num_classes
+    model.pretrained_cfg = cfg
+
+
+class Session:
+    """Builds model, data and optimisation for ``cfg`` on this process and runs the epochs."""
+
+    def __init__(self, cfg: TrainConfig, info: DistInfo, wall_start: float) -> None:
+        self.cfg = cfg
+        self.info = info
+        self.wall_start = wall_start
+        self.device = setup.pick_device(cfg.device, info)
+        self.run_dir = Path(cfg.output).expanduser() / str(cfg.experiment)
+        self.main = info.is_main
+        torch.set_num_threads(cfg.threads or setup.default_threads(info))
+
+    def say(self, text: str) -> None:
+        """Print on the main process only."""
+        if self.main:
+            print(text, flush=True)
+
+    # -- building ------------------------------------------------------------------------------
+    def build(self) -> None:
+        """Datasets, model, loaders, optimizer, schedule, EMA, AMP, Mixup, loss; resume state."""
+        cfg = self.cfg
+        if cfg.amp == "fp16" and self.device.type != "cuda":
+            raise ConfigError("--amp fp16 needs a CUDA device; use --amp bf16 on CPU")
+        if self.main:
+            self.run_dir.mkdir(parents=True, exist_ok=True)
+        if cfg.data is None and not self.main:
+            barrier()  # rank 0 generates the demo set first
+        train_ds, val_ds = setup.load_datasets(cfg, self.info)
+        if cfg.data is None and self.main:
+            barrier()
+        data_classes = setup.count_classes(train_ds)
+        num_classes = cfg.num_classes or data_classes
+        if num_classes < data_classes:
+            raise ConfigError(f"--num-classes {num_classes} is less than the {data_classes} classes in the training "
+                              f"data; pass --num-classes {data_classes} (or leave it out)")
+        self.num_classes = num_classes
+        self.class_names = setup.class_names(train_ds, num_classes)
+        setup.seed_everything(cfg.seed)
+        model = setup.build_model(cfg, num_classes)
+        self.data_config = setup.data_config_for(cfg, model)
+        _record_data_config(model, self.data_config, cfg.input_size is not None, num_classes)
+        train_ds.transform = setup.train_transform(cfg, self.data_config)
+        workers = cfg.workers if cfg.workers is not None else setup.default_workers(self.info)
+        self.train_loader = setup.make_loader(train_ds, cfg.batch_size, workers, True, self.info, cfg.seed, self.device)
+        if len(self.train_loader) == 0:
+            raise ConfigError(f"the training split has {len(train_ds)} images: not one batch; add data")
+        self.val_loader = None
+        if val_ds is not None:
+            val_ds.transform = setup.eval_transform(self.data_config)
+            self.val_loader = setup.make_loader(val_ds, cfg.val_batch_size or 2 * cfg.batch_size, workers, False,
+                                                self.info, cfg.seed, self.device)
+        self._build_optimisation(model)
+        self.train_images, self.val_images = len(train_ds), (len(val_ds) if val_ds is not None else 0)
+
+    def _build_optimisation(self, model: torch.nn.Module) -> None:
+        from ..optim import create_optimizer
+        from .ema import ModelEma
+        from .schedule import create_schedule
+
+        cfg = self.cfg
+        model.to(self.device)
+        if cfg.channels_last:
+            model.to(memory_format=torch.channels_last)
+        self.model = model
+        global_batch = cfg.batch_size * self.info.world_size * cfg.grad_accum
+        self.lr = cfg.lr or cfg.lr_base * global_batch / 256
+        optimizer = create_optimizer(model, opt=cfg.opt, lr=self.lr, weight_decay=cfg.weight_decay,
+                                     momentum=cfg.momentum, layer_decay=cfg.layer_decay, **cfg.opt_kwargs)
+        steps = (len(self.train_loader) + cfg.grad_accum - 1) // cfg.grad_accum
+        schedule = create_schedule(optimizer, cfg, steps)
+        ema = ModelEma(model, cfg.model_ema_decay, cfg.model_ema_warmup) if cfg.model_ema else None
+        scaler = torch.amp.GradScaler("cuda") if cfg.amp == "fp16" else None
+        mixup = None
+        if cfg.mixup > 0 or cfg.cutmix > 0 or cfg.cutmix_minmax is not None:
+            from ..data import Mixup
+
+            mixup = Mixup(mixup_alpha=cfg.mixup, cutmix_alpha=cfg.cutmix, cutmix_minmax=cfg.cutmix_minmax,
+                          prob=cfg.mixup_prob, switch_prob=cfg.mixup_switch_prob, mode=cfg.mixup_mode,
+                          label_smoothing=cfg.smoothing, num_classes=self.num_classes)
+        # torch's cross-entropy covers hard targets with smoothing and Mixup's soft targets alike
+        loss_fn = torch.nn.CrossEntropyLoss(label_smoothing=0.0 if mixup is not None else cfg.smoothing)
+        wrapped: torch.nn.Module = model
+        if cfg.compile:
+            wrapped = torch.compile(wrapped)
+        if self.info.distributed:
+            from torch.nn.parallel import DistributedDataParallel
+
+            ids = [self.device.index] if self.device.type == "cuda" else None
+            wrapped = DistributedDataParallel(wrapped, device_ids=ids)
+        self.state = TrainState(model=wrapped, raw_model=model, optimizer=optimizer, schedule=schedule,
+                                loss_fn=loss_fn, device=self.device, amp=cfg.amp, scaler=scaler, ema=ema, mixup=mixup,
+                                channels_last=cfg.channels_last, grad_accum=cfg.grad_accum, clip_grad=cfg.clip_grad,
+                                clip_mode=cfg.clip_mode, log_interval=cfg.log_interval, show=self.main)
+        self.start_epoch = 0
+        self.best: tuple[float, int] | None = None
+        self.time_to_target: float | None = None
+        if cfg.resume:
+            self._load_resume()
+
+    def _load_resume(self) -> None:
+        state = load_state(self.run_dir)
+        from safetensors.torch import load_file
+
+        weights = load_file(str(self.run_dir / "last" / "model.safetensors"))
+        try:
+            self.model.load_state_dict(weights, strict=True)
+        except RuntimeError as exc:
+            raise ConfigError(f"the checkpoint in {self.run_dir / 'last'} does not fit the model of this run "
+                              f"({str(exc).splitlines()[0]}); resume with the run's own options") from None
+        self.state.optimizer.load_state_dict(state["optimizer"])
+        self.state.schedule.load_state_dict(state["schedule"])
+        if self.state.ema is not None and "ema" in state:
+            self.state.ema.load_state_dict(state["ema"])
+        if self.state.scaler is not None and "scaler" in state:
+            self.state.scaler.load_state_dict(state["scaler"])
+        set_rng_state(state["rng"])
+        self.start_epoch = int(state["epoch"])
+        if state.get("best_metric") is not None:
+            self.best = (float(state["best_metric"]), int(state["best_epoch"]))
+        self.time_to_target = state.get("time_to_target")
+        self.say(f"resumed {self.run_dir} after epoch {self.start_epoch}")
+
+    # -- running -------------------------------------------------------------------------------
+    def _header(self) -> None:
+        cfg = self.cfg
+        params = sum(p.numel() for p in self.model.parameters()) / 1e6
+        data = "demo (built-in shapes)" if cfg.data is None else cfg.data
+        size = "x".join(str(s) for s in self.data_config["input_size"][1:])
+        self.say(f"pimm train: {cfg.model} ({params:.1f}M params, {self.num_classes} classes) on {data}: "
+                 f"{self.train_images} train / {self.val_images} val images at {size}")
+        self.say(f"  {cfg.epochs} epochs, batch {cfg.batch_size}x{self.info.world_size}x{cfg.grad_accum}, {cfg.opt} "
+                 f"lr {self.lr:.3g} ({cfg.sched}), {self.device.type} x{self.info.world_size}, "
+                 f"{torch.get_num_threads()} threads; run dir {self.run_dir}")
+
+    def fit(self, max_epochs: int | None = None) -> RunResult:
+        """Run the remaining epochs (at most ``max_epochs`` in this call); return the result."""
+        cfg = self.cfg
+        if self.main and self.start_epoch == 0:
+            (self.run_dir / "config.json").write_text(cfg.to_json())
+            (self.run_dir / "classes.json").write_text(json.dumps(self.class_names) + "\n")
+        self._header()
+        metrics = MetricsFile(self.run_dir / "metrics.csv")
+        if self.main and self.start_epoch:
+            metrics.truncate_after(self.start_epoch)
+        end = cfg.epochs if max_epochs is None else min(cfg.epochs, self.start_epoch + max_epochs)
+        epoch = self.start_epoch
+        last_val: dict[str, Any] = {}
+        try:
+            for epoch in range(self.start_epoch, end):
+                last_val = self._epoch(epoch, metrics)
+        except (RuntimeError, MemoryError) as exc:
+            if isinstance(exc, MemoryError) or is_oom(exc):
+                raise oom_error(cfg, self.device) from None
+            raise
+        done = end
+        elapsed = time.time() - self.wall_start
+        if self.main and done == cfg.epochs:
+            self._final_message(elapsed)
+        return RunResult(self.run_dir, epochs_done=done, best_metric=self.best[0] if self.best else None,
+                         best_epoch=self.best[1] if self.best else None, last_val=last_val,
+                         history=read_metrics(self.run_dir / "metrics.csv") if self.main else [],
+                         elapsed=elapsed, time_to_target=self.time_to_target)
+
+    def _epoch(self, epoch: int, metrics: MetricsFile) -> dict[str, Any]:
+        cfg = self.cfg
+        setup.seed_everything(cfg.seed, epoch, self.info.rank)
+        mix = not (cfg.mixup_off_epoch and epoch >= cfg.mixup_off_epoch)
+        loader = self.train_loader.for_epoch(epoch)
+        train = train_one_epoch(self.state, loader, epoch, len(self.train_loader), mix=mix,
+                                label=f"epoch {epoch + 1}/{cfg.epochs}")
+        check_finite(train["loss"], epoch)
+        val: dict[str, Any] = {}
+        if self.val_loader is not None:
+            val = self._validate(epoch)
+        row = {"epoch": epoch + 1, "train_loss": train["loss"], "train_top1": train["top1"],
+               "val_loss": val.get("loss"), "val_top1": val.get("top1"), "val_top5": val.get("top5"),
+               "lr": self.state.schedule.current_lr(), "train_img_s": train["img_s"],
+               "epoch_time_s": train["time"] + val.get("time", 0.0), "elapsed_s": time.time() - self.wall_start}
+        improved = self._track_best(val, epoch, row["elapsed_s"])
+        if self.main:
+            metrics.append(row)
+            self._save(epoch, improved)
+        barrier()
+        return val
+
+    def _validate(self, epoch: int) -> dict[str, Any]:
+        kw = dict(device=self.device, num_batches=len(self.val_loader), num_classes=self.num_classes,
+                  amp=self.cfg.amp, channels_last=self.cfg.channels_last, show=self.main)
+        val = evaluate(self.state.model, self.val_loader.for_epoch(0), label=f"epoch {epoch + 1}/{self.cfg.epochs} val", **kw)
+        if self.state.ema is not None:
+            ema_val = evaluate(self.state.ema.module, self.val_loader.for_epoch(0),
+                               label=f"epoch {epoch + 1}/{self.cfg.epochs} val (EMA)", **kw)
+            return {**ema_val, "raw": val}
+        return val
+
+    def _track_best(self, val: dict[str, Any], epoch: int, elapsed: float) -> bool:
+        if not val:
+            self.best = (float(epoch + 1), epoch + 1)  # no validation: the last epoch is the best
+            return True
+        key = self.cfg.eval_metric
+        value = float(val[key])
+        if self.cfg.data is None and self.time_to_target is None and val["top1"] >= 90.0:
+            self.time_to_target = elapsed
+        better = self.best is None or (value < self.best[0] if key == "loss" else value > self.best[0])
+        if better:
+            self.best = (value, epoch + 1)
+        return better
+
+    def _save(self, epoch: int, improved: bool) -> None:
+        from .plot import plot_curves
+
+        to_save = self.state.ema.module if self.state.ema is not None else self.model
+        save_model_dir(self.model, self.run_dir / "last", self.class_names)
+        if self.state.ema is not None:
+            save_model_dir(self.state.ema.module, self.run_dir / "last_ema", self.class_names)
+        if improved:
+            save_model_dir(to_save, self.run_dir / "best", self.class_names)
+        state = {"epoch": epoch + 1, "optimizer": self.state.optimizer.state_dict(),
+                 "schedule": self.state.schedule.state_dict(), "rng": rng_state(),
+                 "best_metric": self.best[0] if self.best else None, "best_epoch": self.best[1] if self.best else None,
+                 "time_to_target": self.time_to_target}
+        if self.state.ema is not None:
+            state["ema"] = self.state.ema.state_dict()
+        if self.state.scaler is not None:
+            state["scaler"] = self.state.scaler.state_dict()
+        save_state(self.run_dir / "state.pt", state)
+        summary = {"best_metric": state["best_metric"], "best_epoch": state["best_epoch"],
+                   "eval_metric": self.cfg.eval_metric, "epochs_done": epoch + 1, "time_to_target": self.time_to_target}
+        (self.run_dir / "summary.json").write_text(json.dumps(summary, indent=2) + "\n")
+        plot_curves(read_metrics(self.run_dir / "metrics.csv"), self.run_dir / "curves.png",
+                    title=f"{self.cfg.model} - {self.run_dir.name}")
+
+    def _final_message(self, elapsed: float) -> None:
+        if self.best is None or self.val_loader is None:
+            self.say(f"done in {format_duration(elapsed)}; checkpoints in {self.run_dir}")
+            return
+        key = self.cfg.eval_metric
+        shown = f"{self.best[0]:.1f}%" if key != "loss" else f"{self.best[0]:.4f}"
+        self.say(f"best {key} {shown} at epoch {self.best[1]}; model in {self.run_dir / 'best'}")
+        if self.time_to_target is not None:
+            rows = read_metrics(self.run_dir / "metrics.csv")
+            best_top1 = max((r["val_top1"] or 0.0) for r in rows) if rows else 0.0
+            self.say(f"reached {best_top1:.1f}% top-1 in {format_duration(elapsed)} "
+                     f"(>= 90% after {format_duration(self.time_to_target)})")
+        elif self.cfg.data is None:
+            self.say(f"did not reach 90% top-1 on the demo set in {format_duration(elapsed)}: try --epochs "
+                     f"{self.cfg.epochs * 2}")
+        else:
+            self.say(f"done in {format_duration(elapsed)}")

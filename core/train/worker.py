@@ -1,0 +1,52 @@
+"""Entry point of the processes ``--nproc N`` starts: ``python -m pimm.core.train.worker TASK CONFIG.json``.
+
+Errors print one line (``pimm: error: ...``) on stderr, which the launching process reports.
+"""
+
+from __future__ import annotations
+
+import sys
+from pathlib import Path
+
+
+def main(argv: list[str]) -> int:
+    """Run one process's share of a training or validation run; return the exit status."""
+    from ..errors import PimmError
+
+    task, path = argv
+    payload = Path(path).read_text()
+    try:
+        if task == "train":
+            from .config import TrainConfig
+            from .trainer import _run
+
+            cfg = TrainConfig.model_validate_json(payload)
+            _run(cfg.model_copy(update={"nproc": 1}), max_epochs(), wall_start())
+        else:
+            from .validate import ValidateConfig, _validate
+
+            _validate(ValidateConfig.model_validate_json(payload))
+    except PimmError as exc:
+        print(f"pimm: error: {exc}", file=sys.stderr)
+        return 2
+    return 0
+
+
+def max_epochs() -> int | None:
+    """The per-call epoch limit the launcher passed (through the environment)."""
+    import os
+
+    value = os.environ.get("PIMM_MAX_EPOCHS")
+    return int(value) if value else None
+
+
+def wall_start() -> float:
+    """The launcher's start time (wall clock), so timings include the process start."""
+    import os
+    import time
+
+    return float(os.environ.get("PIMM_WALL_START", time.time()))
+
+
+if __name__ == "__main__":
+    sys.exit(main(sys.argv[1:]))
