@@ -28,7 +28,7 @@ def site(monkeypatch, tmp_path):
     forget_modules(FAKE_PACKAGES)
 
 
-def add_good(site, name="good", pool="gem", version="1.2.0", package="fake_good"):
+def add_good(site, name="good", pool="fakegem", version="1.2.0", package="fake_good"):
     make_distribution(site, f"fake-{name}", version, {name: package}, {package: pool_plugin(pool)})
 
 
@@ -37,13 +37,18 @@ def records():
     return get_manager().records
 
 
+def fakes():
+    """Pool names provided by the fake distributions of these tests."""
+    return core.list_names("pool", "fake*")
+
+
 def test_good_plugin_is_loaded_with_distribution_and_version(site):
     add_good(site)
-    assert "gem" in core.list_names("pool")
+    assert "fakegem" in fakes()
     rec = records()["good"]
     assert (rec.distribution, rec.version, rec.source, rec.status) == ("fake-good", "1.2.0", "entry-point", "active")
     assert rec.counts["pool"] == 1
-    assert core.create("pool", "gem", p=2.0) == {"flatten": True, "p": 2.0}
+    assert core.create("pool", "fakegem", p=2.0) == {"flatten": True, "p": 2.0}
 
 
 def test_plugin_failing_on_import_is_recorded_warned_once_and_skipped(site):
@@ -51,8 +56,8 @@ def test_plugin_failing_on_import_is_recorded_warned_once_and_skipped(site):
     make_distribution(site, "fake-boom", "0.3", {"boom": "fake_boom"},
                       {"fake_boom": "raise RuntimeError('kaboom at import')\n"})
     with pytest.warns(PimmPluginWarning, match=r"'boom' \(fake-boom 0.3\).*kaboom at import"):
-        names = core.list_names("pool")
-    assert names == ["gem"]  # the good plugin keeps working
+        names = fakes()
+    assert names == ["fakegem"]  # the good plugin keeps working
     rec = records()["boom"]
     assert rec.status == "failed" and "RuntimeError: kaboom at import" in rec.cause
     assert (rec.distribution, rec.version) == ("fake-boom", "0.3")
@@ -74,7 +79,7 @@ def test_plugin_whose_hook_raises_is_skipped(site):
             raise ValueError("hook exploded")
     """})
     with pytest.warns(PimmPluginWarning, match="hook exploded"):
-        assert core.list_names("pool") == ["gem"]
+        assert fakes() == ["fakegem"]
     assert records()["hookfail"].status == "failed"
 
 
@@ -91,7 +96,7 @@ def test_plugin_returning_junk_is_skipped(site, returned):
             return {returned}
     """})
     with pytest.warns(PimmPluginWarning, match="junk"):
-        assert core.list_names("pool") == ["gem"]
+        assert fakes() == ["fakegem"]
     rec = records()["junk"]
     assert rec.status == "failed" and "pimm_pools()" in rec.cause
 
@@ -106,30 +111,30 @@ def test_misspelled_hookimpl_is_an_error_for_that_plugin(site):
             return []
     """})
     with pytest.warns(PimmPluginWarning, match="pimm_pool"):
-        assert core.list_names("pool") == ["gem"]
+        assert fakes() == ["fakegem"]
     assert records()["typo"].status == "failed"
 
 
 def test_duplicate_names_are_never_silent(site):
-    make_distribution(site, "fake-dup-a", "1.0", {"dupa": "fake_dup_a"}, {"fake_dup_a": pool_plugin("gem")})
+    make_distribution(site, "fake-dup-a", "1.0", {"dupa": "fake_dup_a"}, {"fake_dup_a": pool_plugin("fakegem")})
     make_distribution(site, "fake-dup-b", "2.0", {"dupb": "fake_dup_b"},
-                      {"fake_dup_b": pool_plugin("gem") + pool_plugin("other_pool").split("class GemOptions")[0]})
-    make_distribution(site, "fake-other", "1.0", {"other": "fake_other"}, {"fake_other": pool_plugin("unrelated")})
+                      {"fake_dup_b": pool_plugin("fakegem") + pool_plugin("other_pool").split("class GemOptions")[0]})
+    make_distribution(site, "fake-other", "1.0", {"other": "fake_other"}, {"fake_other": pool_plugin("fakeunrelated")})
     with pytest.raises(core.AmbiguousComponentError) as info:
-        core.create("pool", "gem")
+        core.create("pool", "fakegem")
     message = str(info.value)
-    for needed in ("'dupa' (fake-dup-a 1.0)", "'dupb' (fake-dup-b 2.0)", "dupa::gem", "dupb::gem",
+    for needed in ("'dupa' (fake-dup-a 1.0)", "'dupb' (fake-dup-b 2.0)", "dupa::fakegem", "dupb::fakegem",
                    "PIMM_BLOCK_PLUGINS"):
         assert needed in message
-    assert core.create("pool", "dupb::gem", p=1.5)["p"] == 1.5  # qualified name resolves
-    assert core.create("pool", "unrelated") == {"flatten": True, "p": 3.0}  # other names unaffected
+    assert core.create("pool", "dupb::fakegem", p=1.5)["p"] == 1.5  # qualified name resolves
+    assert core.create("pool", "fakeunrelated") == {"flatten": True, "p": 3.0}  # other names unaffected
 
 
 def test_blocking_one_duplicate_resolves_the_name(site, monkeypatch):
-    make_distribution(site, "fake-dup-a", "1.0", {"dupa": "fake_dup_a"}, {"fake_dup_a": pool_plugin("gem")})
-    make_distribution(site, "fake-dup-b", "2.0", {"dupb": "fake_dup_b"}, {"fake_dup_b": pool_plugin("gem")})
+    make_distribution(site, "fake-dup-a", "1.0", {"dupa": "fake_dup_a"}, {"fake_dup_a": pool_plugin("fakegem")})
+    make_distribution(site, "fake-dup-b", "2.0", {"dupb": "fake_dup_b"}, {"fake_dup_b": pool_plugin("fakegem")})
     monkeypatch.setenv("PIMM_BLOCK_PLUGINS", "dupb")
-    assert core.create("pool", "gem") == {"flatten": True, "p": 3.0}
+    assert core.create("pool", "fakegem") == {"flatten": True, "p": 3.0}
     assert records()["dupb"].status == "blocked"
     assert "fake_dup_b" not in __import__("sys").modules  # a blocked plugin is never imported
 
@@ -137,7 +142,7 @@ def test_blocking_one_duplicate_resolves_the_name(site, monkeypatch):
 def test_blocking_by_distribution_name(site, monkeypatch):
     add_good(site)
     monkeypatch.setenv("PIMM_BLOCK_PLUGINS", "fake-good")
-    assert core.list_names("pool") == []
+    assert fakes() == []
     assert records()["good"].status == "blocked"
 
 
@@ -172,17 +177,17 @@ def test_strict_mode_catches_bad_hook_results(site, monkeypatch):
 
 def test_disable_autoload_skips_entry_points_but_not_pimm_plugins(site, monkeypatch):
     add_good(site)
-    (site / "fake_envmod.py").write_text(pool_plugin("envpool"))
+    (site / "fake_envmod.py").write_text(pool_plugin("fakeenvpool"))
     monkeypatch.setenv("PIMM_DISABLE_PLUGIN_AUTOLOAD", "1")
     monkeypatch.setenv("PIMM_PLUGINS", "fake_envmod")
-    assert core.list_names("pool", "*pool") == ["envpool"]
+    assert fakes() == ["fakeenvpool"]
     assert "good" not in records()
     assert records()["fake_envmod"].source == "env"
 
 
 def test_loading_order_is_builtins_then_entry_points_then_env(site, monkeypatch):
     add_good(site)
-    (site / "fake_envmod.py").write_text(pool_plugin("envpool"))
+    (site / "fake_envmod.py").write_text(pool_plugin("fakeenvpool"))
     monkeypatch.setenv("PIMM_PLUGINS", "fake_envmod")
     sources = [r.source for r in records().values()]
     assert sources == sorted(sources, key=["builtin", "entry-point", "env"].index)
@@ -201,7 +206,7 @@ def test_unknown_name_mentions_failed_plugins(site):
                       {"fake_boom": "raise ImportError('missing dependency foo')\n"})
     with pytest.warns(PimmPluginWarning):
         with pytest.raises(UnknownComponentError, match=r"failed to load.*boom.*missing dependency foo"):
-            core.create("pool", "gem")
+            core.create("pool", "fakegem")
 
 
 def test_loading_happens_on_first_use_not_at_import(site):
