@@ -39,7 +39,7 @@ _LAZY: dict[str, str] = {
     "augment_and_mix_transform": ".augment_policy",
     "augment_policy_from_config": ".augment_policy",
     "parse_rand_augment_config": ".augment_policy",
-    # filled in by the model machinery modules: name -> submodule
+    # public name -> submodule defining it
 }
 
 

@@ -9,7 +9,7 @@ import importlib
 from typing import Any
 
 _LAZY: dict[str, str] = {
-    # filled in by the model machinery modules: name -> submodule
+    # public name -> submodule defining it
     "ModelOptions": ".options",
     "PoolOptions": ".options",
     "FeatureInfo": ".feature_info",

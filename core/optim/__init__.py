@@ -9,7 +9,14 @@ import importlib
 from typing import Any
 
 _LAZY: dict[str, str] = {
-    # filled in by the model machinery modules: name -> submodule
+    # public name -> submodule defining it
+    "create_optimizer": ".factory",
+    "create_optimizer_v2": ".factory",
+    "list_optimizers": ".factory",
+    "parse_optimizer_name": ".factory",
+    "param_groups_weight_decay": ".param_groups",
+    "param_groups_layer_decay": ".param_groups",
+    "Lookahead": ".lookahead",
 }
 
 

@@ -1,3 +1,86 @@
-"""Builtin plugin 'optim' (specs only; no torch import here)."""
+"""Builtin plugin 'optim': the optimizer specs (specs only; no torch import here).
+
+torch.optim classes are used where torch has the algorithm; the rest are pimm's own classes in
+the sibling modules (importable together from ``pimm.plugins.optim.optimizers``).
+"""
 
 from pimm.core import hookimpl
+from pimm.core.specs import OptimizerSpec
+
+from . import options as _o
+
+_P = "pimm.plugins.optim"
+
+# name: (target, has_momentum, has_betas, num_betas, has_eps, second_order, defaults, summary)
+_TABLE: dict[str, tuple] = {
+    "sgd": ("torch.optim:SGD", True, False, 2, False, False, {"nesterov": True},
+            "torch.optim.SGD with Nesterov momentum"),
+    "momentum": ("torch.optim:SGD", True, False, 2, False, False, {"nesterov": False},
+                 "torch.optim.SGD with classical momentum"),
+    "adam": ("torch.optim:Adam", False, True, 2, True, False, {}, "torch.optim.Adam"),
+    "adamw": ("torch.optim:AdamW", False, True, 2, True, False, {}, "torch.optim.AdamW, Adam with decoupled weight decay"),
+    "nadam": ("torch.optim:NAdam", False, True, 2, True, False, {}, "torch.optim.NAdam, Adam with Nesterov momentum"),
+    "radam": ("torch.optim:RAdam", False, True, 2, True, False, {}, "torch.optim.RAdam, rectified Adam"),
+    "adamax": ("torch.optim:Adamax", False, True, 2, True, False, {}, "torch.optim.Adamax, Adam with the infinity norm"),
+    "adadelta": ("torch.optim:Adadelta", False, False, 2, True, False, {}, "torch.optim.Adadelta"),
+    "adagrad": ("torch.optim:Adagrad", False, False, 2, True, False, {"eps": 1e-8}, "torch.optim.Adagrad"),
+    "rmsprop": ("torch.optim:RMSprop", True, False, 2, True, False, {"alpha": 0.9}, "torch.optim.RMSprop"),
+    "rmsproptf": (f"{_P}.rmsprop_tf:RMSpropTF", True, False, 2, True, False, {"alpha": 0.9},
+                  "TensorFlow-style RMSprop (eps inside the sqrt, square average starts at one)"),
+    "adamp": (f"{_P}.adamp:AdamP", False, True, 2, True, False, {"wd_ratio": 0.01, "nesterov": True},
+              "Adam with projection of the update off scale-invariant weights"),
+    "sgdp": (f"{_P}.sgdp:SGDP", True, False, 2, True, False, {"nesterov": True},
+             "SGD with projection of the update off scale-invariant weights"),
+    "sgdw": (f"{_P}.sgdw:SGDW", True, False, 2, False, False, {"nesterov": True},
+             "SGD with decoupled weight decay and Nesterov momentum"),
+    "lamb": (f"{_P}.lamb:Lamb", False, True, 2, True, False, {}, "Layer-wise adaptive moments (LAMB)"),
+    "lambc": (f"{_P}.lamb:Lamb", False, True, 2, True, False, {"trust_clip": True}, "LAMB with trust-ratio clipping"),
+    "lambw": (f"{_P}.lamb:Lamb", False, True, 2, True, False, {"decoupled_decay": True},
+              "LAMB with decoupled weight decay"),
+    "lars": (f"{_P}.lars:Lars", True, False, 2, True, False, {}, "Layer-wise adaptive rate scaling (LARS)"),
+    "larc": (f"{_P}.lars:Lars", True, False, 2, True, False, {"trust_clip": True}, "LARS with trust-ratio clipping"),
+    "nlars": (f"{_P}.lars:Lars", True, False, 2, True, False, {"nesterov": True}, "LARS with Nesterov momentum"),
+    "nlarc": (f"{_P}.lars:Lars", True, False, 2, True, False, {"nesterov": True, "trust_clip": True},
+              "LARS with Nesterov momentum and trust-ratio clipping"),
+    "adabelief": (f"{_P}.adabelief:AdaBelief", False, True, 2, True, False, {"rectify": False},
+                  "Adam adapting to the belief in the gradient (its deviation from the EMA)"),
+    "radabelief": (f"{_P}.adabelief:AdaBelief", False, True, 2, True, False, {"rectify": True},
+                   "Rectified AdaBelief"),
+    "adan": (f"{_P}.adan:Adan", False, True, 3, True, False, {"no_prox": False}, "Adaptive Nesterov momentum (Adan)"),
+    "adanw": (f"{_P}.adan:Adan", False, True, 3, True, False, {"no_prox": True},
+              "Adan with decoupled weight decay"),
+    "adafactor": (f"{_P}.adafactor:Adafactor", False, True, 2, True, False, {},
+                  "Memory-efficient Adam with a factored second moment"),
+    "adahessian": (f"{_P}.adahessian:Adahessian", False, True, 2, True, True, {},
+                   "Adam with a Hutchinson Hessian-diagonal estimate (second order)"),
+    "lion": (f"{_P}.lion:Lion", False, True, 2, False, False, {}, "Evolved sign momentum (Lion)"),
+    "madgrad": (f"{_P}.madgrad:MADGRAD", True, False, 2, True, False, {}, "Momentumized adaptive dual averaging"),
+    "madgradw": (f"{_P}.madgrad:MADGRAD", True, False, 2, True, False, {"decoupled_decay": True},
+                 "MADGRAD with decoupled weight decay"),
+    "novograd": (f"{_P}.nvnovograd:NvNovoGrad", False, True, 2, True, False, {},
+                 "NovoGrad: per-tensor normalized Adam"),
+    "nadamw": (f"{_P}.nadamw:NAdamW", False, True, 2, True, False, {},
+               "Adam with Nesterov momentum and decoupled weight decay"),
+    "adamwlegacy": (f"{_P}.adamw:AdamW", False, True, 2, True, False, {}, "pimm's own AdamW (the classic rule)"),
+    "nadamlegacy": (f"{_P}.nadam:Nadam", False, True, 2, True, False, {}, "pimm's own Nadam (the classic rule)"),
+    "radamlegacy": (f"{_P}.radam:RAdam", False, True, 2, True, False, {}, "pimm's own RAdam (the classic rule)"),
+}
+
+_ALIASES: dict[str, tuple[str, ...]] = {"sgd": ("nesterov",), "sgdw": ("nesterovw",)}
+
+
+@hookimpl
+def pimm_optimizers() -> list[OptimizerSpec]:
+    """The builtin optimizers, one spec per factory name."""
+    specs = []
+    for name, (target, momentum, betas, num_betas, eps, second, defaults, summary) in _TABLE.items():
+        tags = {"torch_optim"} if target.startswith("torch.optim:") else set()
+        if second:
+            tags.add("second_order")
+        if name == "sgdp":  # lr is required, as in timm
+            tags.add("no-default-construct")
+        specs.append(OptimizerSpec(
+            name=name, target=target, options=getattr(_o, f"{name[0].upper()}{name[1:]}Options"), aliases=_ALIASES.get(name, ()),
+            tags=frozenset(tags), summary=summary, has_momentum=momentum, has_betas=betas,
+            num_betas=num_betas, has_eps=eps, second_order=second, defaults=defaults))
+    return specs

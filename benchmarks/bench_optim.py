@@ -1,0 +1,209 @@
+"""Optimizer step time on the parameters of a resnet50 (fixed random gradients), pimm vs timm.
+
+Each case builds the resnet50 parameter list once (shapes from torchvision's resnet50), gives it
+fixed random gradients, runs a warm-up step and times further steps; the figure is ms per step.
+With timm importable (run with PYTHONPATH pointing at it) the same step of timm's optimizer is
+timed side by side, in both its foreach and loop modes, and the best is reported.
+"""
+
+from __future__ import annotations
+
+import time
+from collections.abc import Callable
+from typing import Any
+
+try:
+    from common import Case
+except ImportError:  # run directly, outside benchmarks/run.py
+    Case = None  # type: ignore[assignment,misc]
+
+try:
+    import timm  # noqa: F401
+    import timm.optim as timm_optim
+except ImportError:
+    timm = None
+    timm_optim = None
+
+# factory name -> (pimm kwargs, timm class name, timm kwargs)
+OPTIMIZERS: dict[str, tuple[dict[str, Any], str | None, dict[str, Any]]] = {
+    "sgd": ({"lr": 0.1}, None, {}),
+    "adamw": ({"lr": 1e-3}, None, {}),
+    "nadam": ({"lr": 1e-3}, None, {}),
+    "radam": ({"lr": 1e-3}, None, {}),
+    "rmsproptf": ({"lr": 1e-3}, "RMSpropTF", {"lr": 1e-3, "alpha": 0.9, "momentum": 0.9}),
+    "lamb": ({"lr": 1e-3, "weight_decay": 0.01}, "Lamb", {"lr": 1e-3, "weight_decay": 0.01}),
+    "adamp": ({"lr": 1e-3, "weight_decay": 1e-4}, "AdamP",
+              {"lr": 1e-3, "weight_decay": 1e-4, "wd_ratio": 0.01, "nesterov": True}),
+    "sgdp": ({"lr": 0.1, "weight_decay": 1e-4}, "SGDP",
+             {"lr": 0.1, "momentum": 0.9, "nesterov": True, "weight_decay": 1e-4}),
+    "sgdw": ({"lr": 0.1, "weight_decay": 1e-4}, "SGDW",
+             {"lr": 0.1, "momentum": 0.9, "nesterov": True, "weight_decay": 1e-4}),
+    "lion": ({"lr": 1e-4}, "Lion", {"lr": 1e-4}),
+    "adabelief": ({"lr": 1e-3}, "AdaBelief", {"lr": 1e-3, "rectify": False}),
+    "madgrad": ({"lr": 1e-2}, "MADGRAD", {"lr": 1e-2, "momentum": 0.9}),
+    "lars": ({"lr": 0.1, "weight_decay": 1e-4}, "Lars", {"lr": 0.1, "momentum": 0.9, "weight_decay": 1e-4}),
+    "adan": ({"lr": 1e-3, "weight_decay": 0.02}, "Adan", {"lr": 1e-3, "weight_decay": 0.02}),
+    "nadamw": ({"lr": 1e-3}, "NAdamW", {"lr": 1e-3}),
+    "adafactor": ({}, "Adafactor", {}),
+    "novograd": ({"lr": 1e-3}, "NvNovoGrad", {"lr": 1e-3}),
+    "adamwlegacy": ({"lr": 1e-3}, "AdamWLegacy", {"lr": 1e-3}),
+    "nadamlegacy": ({"lr": 1e-3}, "NAdamLegacy", {"lr": 1e-3}),
+    "radamlegacy": ({"lr": 1e-3}, "RAdamLegacy", {"lr": 1e-3}),
+}
+#: The optimizers of the issue's geometric-mean target.
+GEOMEAN_SET = ("lamb", "adamp", "sgdp", "rmsproptf", "adabelief", "madgrad", "adan")
+
+_SHAPES: list[tuple[int, ...]] | None = None
+
+
+def resnet50_shapes() -> list[tuple[int, ...]]:
+    """Parameter shapes of torchvision's resnet50 (built once, on the meta device)."""
+    global _SHAPES
+    if _SHAPES is None:
+        import torch
+        import torchvision
+
+        with torch.device("meta"):
+            model = torchvision.models.resnet50()
+        _SHAPES = [tuple(p.shape) for p in model.parameters()]
+    return _SHAPES
+
+
+def make_params(device: str = "cpu") -> list[Any]:
+    """Fresh resnet50-shaped parameters with fixed random gradients."""
+    import torch
+
+    gen = torch.Generator().manual_seed(0)
+    params = []
+    for shape in resnet50_shapes():
+        p = torch.nn.Parameter((torch.randn(shape, generator=gen) * 0.05).to(device))
+        p.grad = (torch.randn(shape, generator=gen) * 1e-3).to(device)
+        params.append(p)
+    return params
+
+
+def _timed_step(optimizer: Any) -> float:
+    start = time.perf_counter()
+    optimizer.step()
+    return (time.perf_counter() - start) * 1000.0
+
+
+def build_pimm(name: str, foreach: bool | None = None) -> Any:
+    """pimm's optimizer ``name`` over fresh resnet50 parameters (default path unless ``foreach``)."""
+    from pimm.core.optim import create_optimizer
+
+    kwargs = dict(OPTIMIZERS[name][0])
+    if foreach is not None:
+        kwargs["foreach"] = foreach
+    return create_optimizer(make_params(), name, **kwargs)
+
+
+def build_timm(name: str) -> list[Any]:
+    """timm's optimizer for ``name`` in each of its modes (foreach and loop; one if it has no foreach)."""
+    if timm_optim is None:
+        return []
+    cls_name, timm_kwargs = OPTIMIZERS[name][1], OPTIMIZERS[name][2]
+    if cls_name is None:  # pimm builds the torch.optim class here, exactly as timm does
+        from timm.optim import create_optimizer_v2
+
+        return [create_optimizer_v2(make_params(), name, foreach=fe, **OPTIMIZERS[name][0]) for fe in (False, True)]
+    cls = getattr(timm_optim, cls_name)
+    try:
+        return [cls(make_params(), foreach=fe, **timm_kwargs) for fe in (False, True)]
+    except TypeError:  # no foreach argument: single-tensor only
+        return [cls(make_params(), **timm_kwargs)]
+
+
+def measure(name: str, rounds: int = 4) -> dict[str, float]:
+    """Best ms per step of pimm and of timm's best mode, timed in alternation (fair under load)."""
+    ours = build_pimm(name)
+    theirs = build_timm(name)
+    for opt in [ours, *theirs]:
+        opt.step()  # warm-up: state allocation
+    best = [float("inf")] * (1 + len(theirs))
+    for _ in range(rounds):
+        for i, opt in enumerate([ours, *theirs]):
+            best[i] = min(best[i], _timed_step(opt))
+    result = {"pimm": best[0]}
+    if theirs:
+        result["timm"] = min(best[1:])
+        result["ratio"] = result["timm"] / result["pimm"]
+    return result
+
+
+def measure_cuda_paths(name: str, rounds: int = 10) -> dict[str, float]:
+    """On CUDA: ms per step of the default (multi-tensor) path vs the per-tensor path."""
+    import torch
+
+    from pimm.core.optim import create_optimizer
+
+    opts = {}
+    for label, foreach in (("default", None), ("per_tensor", False)):
+        kwargs = dict(OPTIMIZERS[name][0])
+        if foreach is not None:
+            kwargs["foreach"] = foreach
+        opts[label] = create_optimizer(make_params("cuda"), name, **kwargs)
+    best = {label: float("inf") for label in opts}
+    for opt in opts.values():
+        opt.step()
+    for _ in range(rounds):
+        for label, opt in opts.items():
+            torch.cuda.synchronize()
+            start = time.perf_counter()
+            opt.step()
+            torch.cuda.synchronize()
+            best[label] = min(best[label], (time.perf_counter() - start) * 1000.0)
+    best["speedup"] = best["per_tensor"] / best["default"]
+    return best
+
+
+def _case(name: str) -> Callable[[], dict[str, float]]:
+    def run() -> dict[str, float]:
+        return measure(name)
+
+    run.__name__ = f"bench_{name}"
+    return run
+
+
+CASES = [] if Case is None else [
+    Case(name=f"optim.{name}_step", unit="ms", run=_case(name), repeats=3, fresh_process=False)
+    for name in OPTIMIZERS
+]
+
+
+def main() -> None:
+    """Print the side-by-side table and the geometric-mean speed-up over the issue's set."""
+    import math
+
+    import argparse
+
+    import torch
+
+    parser = argparse.ArgumentParser(description=main.__doc__)
+    parser.add_argument("names", nargs="*", help="optimizers to time (default: all)")
+    parser.add_argument("--threads", type=int, default=0, help="torch CPU threads (0: torch's default)")
+    args = parser.parse_args()
+    if args.threads:
+        torch.set_num_threads(args.threads)
+    rows = []
+    for name in args.names or OPTIMIZERS:
+        res = measure(name)
+        ours, ref = res["pimm"], res.get("timm")
+        rows.append((name, ours, ref))
+        ratio = f"{ref / ours:5.2f}x" if ref else "  n/a"
+        print(f"{name:10s} pimm {ours:7.1f} ms   timm {ref if ref else float('nan'):7.1f} ms   {ratio}", flush=True)
+    if torch.cuda.is_available():
+        for name in args.names or OPTIMIZERS:
+            if OPTIMIZERS[name][1] is None:
+                continue  # torch.optim classes: torch's own choice
+            res = measure_cuda_paths(name)
+            print(f"cuda {name:10s} default {res['default']:6.2f} ms   per-tensor {res['per_tensor']:6.2f} ms"
+                  f"   {res['speedup']:5.2f}x", flush=True)
+    ratios = [ref / ours for name, ours, ref in rows if ref and name in GEOMEAN_SET]
+    if ratios:
+        print(f"geometric-mean speed-up over {', '.join(GEOMEAN_SET)}: "
+              f"{math.exp(sum(map(math.log, ratios)) / len(ratios)):.2f}x")
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,173 @@
+"""Conformance checks for optimizers: the contract every registered optimizer must keep.
+
+They run for third-party optimizers too, so they use only the optimizer interface: construction
+with ``component.create(params, lr=...)``, ``step``, ``zero_grad``, ``state_dict``. Each uses tiny
+tensors. Second-order optimizers (spec ``second_order``) are driven with
+``backward(create_graph=True)``.
+"""
+
+from __future__ import annotations
+
+import copy
+from typing import Any
+
+from .kit import ComponentRef, check, skip
+
+__all__: list[str] = []
+
+_LR = 1e-2
+
+
+def _options(component: ComponentRef, lr: float = _LR) -> dict[str, Any]:
+    fields = component.spec.options.model_fields
+    return {"lr": lr} if "lr" in fields else {}
+
+
+def _problem(seed: int = 0, noncontiguous: bool = False) -> tuple[Any, Any, Any]:
+    """A small least-squares problem: weight (3x5), bias (3), fixed input and target."""
+    import torch
+
+    gen = torch.Generator().manual_seed(seed)
+    if noncontiguous:  # a transposed view: same values layout, non-contiguous strides
+        weight = torch.randn(5, 3, generator=gen).t().requires_grad_(True)
+    else:
+        weight = torch.randn(3, 5, generator=gen).requires_grad_(True)
+    bias = torch.randn(3, generator=gen).requires_grad_(True)
+    x = torch.randn(8, 5, generator=gen)
+    y = torch.randn(8, 3, generator=gen)
+    return weight, bias, (x, y)
+
+
+def _loss(weight: Any, bias: Any, data: tuple[Any, Any]) -> Any:
+    x, y = data
+    return ((x @ weight.t() + bias - y) ** 2).mean()
+
+
+def _value(weight: Any, bias: Any, data: tuple[Any, Any]) -> float:
+    return float(_loss(weight, bias, data).detach())
+
+
+def _backward(component: ComponentRef, loss: Any) -> None:
+    import warnings
+
+    second_order = bool(getattr(component.spec, "second_order", False))
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", UserWarning)  # create_graph's reference-cycle notice
+        loss.backward(create_graph=second_order)
+
+
+def _run(component: ComponentRef, optimizer: Any, weight: Any, bias: Any, data: Any, steps: int) -> None:
+    for _ in range(steps):
+        optimizer.zero_grad(set_to_none=True)
+        _backward(component, _loss(weight, bias, data))
+        optimizer.step()
+
+
+@check("optimizer")
+def check_lowers_loss(component: ComponentRef) -> None:
+    """200 steps on a small least-squares problem end below the starting loss."""
+    weight, bias, data = _problem()
+    optimizer = component.create([weight, bias], **_options(component))
+    start = _value(weight, bias, data)
+    _run(component, optimizer, weight, bias, data, 200)
+    end = _value(weight, bias, data)
+    assert end < start, f"loss did not decrease: {start:.5f} -> {end:.5f}"
+
+
+@check("optimizer")
+def check_noncontiguous_params(component: ComponentRef) -> None:
+    """A non-contiguous parameter trains like a contiguous one (loss decreases, shape kept)."""
+    weight, bias, data = _problem(noncontiguous=True)
+    assert not weight.is_contiguous()
+    optimizer = component.create([weight, bias], **_options(component))
+    start = _value(weight, bias, data)
+    _run(component, optimizer, weight, bias, data, 200)
+    assert weight.shape == (3, 5)
+    assert _value(weight, bias, data) < start
+
+
+@check("optimizer")
+def check_state_dict_round_trip(component: ComponentRef) -> None:
+    """Save after 20 steps, load into a fresh optimizer: the next 20 steps match bit for bit."""
+    import torch
+
+    weight, bias, data = _problem()
+    optimizer = component.create([weight, bias], **_options(component))
+    _run(component, optimizer, weight, bias, data, 20)
+    weight2 = weight.detach().clone().requires_grad_(True)
+    bias2 = bias.detach().clone().requires_grad_(True)
+    fresh = component.create([weight2, bias2], **_options(component))
+    fresh.load_state_dict(copy.deepcopy(optimizer.state_dict()))
+    for _ in range(20):
+        _run(component, optimizer, weight, bias, data, 1)
+        _run(component, fresh, weight2, bias2, data, 1)
+        assert torch.equal(weight, weight2) and torch.equal(bias, bias2), "trajectories diverged after loading"
+
+
+@check("optimizer")
+def check_closure(component: ComponentRef) -> None:
+    """``step(closure)`` calls the closure once and returns its loss."""
+    weight, bias, data = _problem()
+    optimizer = component.create([weight, bias], **_options(component))
+    calls = []
+
+    def closure() -> Any:
+        calls.append(1)
+        optimizer.zero_grad(set_to_none=True)
+        loss = _loss(weight, bias, data)
+        _backward(component, loss)
+        return loss
+
+    result = optimizer.step(closure)
+    assert len(calls) == 1, f"closure called {len(calls)} times"
+    assert result is not None, "step(closure) must return the closure's loss"
+
+
+@check("optimizer")
+def check_param_group_lr(component: ComponentRef) -> None:
+    """Groups keep their own lr: a group with a tiny lr moves much less than one with the base lr."""
+    import torch
+
+    fields = component.spec.options.model_fields
+    if "lr" not in fields:
+        skip("the optimizer takes no lr")
+    torch.manual_seed(0)
+    a = torch.randn(4, 4).requires_grad_(True)
+    b = a.detach().clone().requires_grad_(True)
+    a0, b0 = a.detach().clone(), b.detach().clone()
+    optimizer = component.create([{"params": [a]}, {"params": [b], "lr": _LR * 1e-4}], lr=_LR)
+    assert optimizer.param_groups[1]["lr"] == _LR * 1e-4
+    for _ in range(3):
+        optimizer.zero_grad(set_to_none=True)
+        loss = (a**2).sum() + (b**2).sum()
+        _backward(component, loss)
+        optimizer.step()
+    moved_a = float((a.detach() - a0).abs().max())
+    moved_b = float((b.detach() - b0).abs().max())
+    assert moved_a > 0, "the base-lr group did not move"
+    assert moved_b < moved_a, f"the small-lr group moved as much ({moved_b}) as the base one ({moved_a})"
+
+
+@check("optimizer")
+def check_skips_params_without_grad(component: ComponentRef) -> None:
+    """A parameter whose grad is None is left unchanged (and gets no state)."""
+    import torch
+
+    weight, bias, data = _problem()
+    frozen = torch.randn(3, 3).requires_grad_(True)
+    before = frozen.detach().clone()
+    optimizer = component.create([weight, bias, frozen], **_options(component))
+    _run(component, optimizer, weight, bias, data, 3)
+    assert frozen.grad is None
+    assert torch.equal(frozen, before), "a parameter without a gradient was changed"
+
+
+@check("optimizer")
+def check_zero_grad_set_to_none(component: ComponentRef) -> None:
+    """``zero_grad(set_to_none=True)`` leaves every grad as None."""
+    weight, bias, data = _problem()
+    optimizer = component.create([weight, bias], **_options(component))
+    _run(component, optimizer, weight, bias, data, 1)
+    _backward(component, _loss(weight, bias, data))
+    optimizer.zero_grad(set_to_none=True)
+    assert weight.grad is None and bias.grad is None

@@ -1,0 +1,102 @@
+"""MADGRAD: momentumized, adaptive, dual-averaged gradient method (Defazio & Jelassi, 2021)."""
+
+from __future__ import annotations
+
+import math
+from typing import Any
+
+import torch
+
+from ._base import PimmOptimizer, check_range
+
+__all__ = ["MADGRAD"]
+
+
+class MADGRAD(PimmOptimizer):
+    """MADGRAD.
+
+    Rule (step ``k`` from 1): ``lr' = lr + eps``; ``λ = lr'·sqrt(k)``. Weight decay:
+    ``decoupled_decay`` → ``p *= 1 - lr·wd``, else ``g += wd·p``. State: ``S`` (sum of λg²), ``s``
+    (sum of λg) and ``x0`` (the initial parameters, when momentum ≠ 0). ``S += λg²``; ``s += λg``;
+    ``z = x0 - s/(S^(1/3) + eps)``; momentum ≠ 0: ``p = μ·p + (1-μ)·z``; momentum 0: ``x0`` is
+    recomputed each step as ``p + s_old/(S_old^(1/3) + eps)`` and ``p = z``. Sparse gradients
+    are not supported.
+
+    Defaults: lr=1e-2, momentum=0.9, weight_decay=0, eps=1e-6, decoupled_decay=False.
+    """
+
+    def __init__(self, params: Any, lr: float = 1e-2, momentum: float = 0.9, weight_decay: float = 0.0,
+                 eps: float = 1e-6, decoupled_decay: bool = False, foreach: bool | None = None) -> None:
+        check_range("lr", lr, low_open=True)
+        check_range("momentum", momentum, 0.0, 1.0)
+        if momentum >= 1.0:
+            from pimm.core.errors import OptionsError
+
+            raise OptionsError(f"MADGRAD needs momentum in [0, 1), got {momentum}")
+        check_range("weight_decay", weight_decay)
+        check_range("eps", eps)
+        defaults = dict(lr=lr, momentum=momentum, weight_decay=weight_decay, eps=eps,
+                        decoupled_decay=decoupled_decay, foreach=foreach)
+        super().__init__(params, defaults)
+
+    def _init_state(self, group: dict[str, Any], p: torch.Tensor, state: dict[str, Any]) -> None:
+        state["step"] = 0
+        state["grad_sum_sq"] = torch.zeros_like(p)
+        state["s"] = torch.zeros_like(p)
+        if group["momentum"] != 0:
+            state["x0"] = torch.clone(p).detach()
+
+    def _single(self, group: dict[str, Any], p: torch.Tensor, grad: torch.Tensor,
+                state: dict[str, Any], ctx: Any) -> None:
+        eps, wd, momentum = group["eps"], group["weight_decay"], group["momentum"]
+        state["step"] += 1
+        lamb = (group["lr"] + eps) * math.sqrt(state["step"])
+        if wd != 0:
+            if group["decoupled_decay"]:
+                p.mul_(1.0 - group["lr"] * wd)
+            else:
+                grad = grad.add(p, alpha=wd)
+        sum_sq, s = state["grad_sum_sq"], state["s"]
+        if momentum == 0:
+            x0 = p.addcdiv(s, sum_sq.pow(1 / 3).add_(eps))
+        else:
+            x0 = state["x0"]
+        sum_sq.addcmul_(grad, grad, value=lamb)
+        s.add_(grad, alpha=lamb)
+        work = sum_sq.pow(1 / 3).add_(eps)
+        torch.div(s, work, out=work)
+        torch.sub(x0, work, out=work)  # z
+        if momentum == 0:
+            p.copy_(work)
+        else:
+            p.lerp_(work, 1.0 - momentum)
+
+    def _multi(self, group: dict[str, Any], params: list[torch.Tensor], grads: list[torch.Tensor],
+               states: list[dict[str, Any]], ctx: Any) -> None:
+        eps, wd, momentum = group["eps"], group["weight_decay"], group["momentum"]
+        for st in states:
+            st["step"] += 1
+        lambs = [(group["lr"] + eps) * math.sqrt(st["step"]) for st in states]
+        if wd != 0:
+            if group["decoupled_decay"]:
+                torch._foreach_mul_(params, 1.0 - group["lr"] * wd)
+            else:
+                grads = torch._foreach_add(grads, params, alpha=wd)
+        sums = [st["grad_sum_sq"] for st in states]
+        ss = [st["s"] for st in states]
+        if momentum == 0:
+            rms = torch._foreach_pow(sums, 1 / 3)
+            torch._foreach_add_(rms, eps)
+            x0s = torch._foreach_addcdiv(params, ss, rms)
+        else:
+            x0s = [st["x0"] for st in states]
+        torch._foreach_addcmul_(sums, grads, grads, lambs)
+        torch._foreach_add_(ss, torch._foreach_mul(grads, lambs))
+        work = torch._foreach_pow(sums, 1 / 3)
+        torch._foreach_add_(work, eps)
+        work = torch._foreach_div(ss, work)
+        z = torch._foreach_sub(x0s, work)
+        if momentum == 0:
+            torch._foreach_copy_(params, z)
+        else:
+            torch._foreach_lerp_(params, z, 1.0 - momentum)

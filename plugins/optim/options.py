@@ -1,0 +1,213 @@
+"""Options models of the builtin optimizers (pydantic only; no torch import).
+
+One model per factory name: the fields are exactly the keyword arguments of the class the name
+builds, with that name's defaults (so ``core.create("optimizer", name, params)`` and
+``create_optimizer(params, name)`` agree).
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from pydantic import Field, create_model
+
+from pimm.core.specs import Options
+
+_Betas2 = tuple[float, float]
+_Betas3 = tuple[float, float, float]
+
+_DESCRIPTIONS: dict[str, str] = {
+    "lr": "Learning rate.",
+    "momentum": "Momentum factor (0 disables momentum).",
+    "dampening": "Dampening applied to the gradient added to the momentum buffer.",
+    "weight_decay": "Weight decay factor (coupled L2 or decoupled, per the optimizer's rule).",
+    "nesterov": "Use Nesterov momentum.",
+    "maximize": "Maximize the objective instead of minimizing it.",
+    "foreach": "Multi-tensor (torch._foreach) path: True/False force it; None chooses by device.",
+    "differentiable": "Let autograd differentiate through the step (torch.optim option).",
+    "fused": "Use torch's fused kernel where available (torch.optim option).",
+    "capturable": "Keep the step count on device so the step is CUDA-graph capturable (torch.optim option).",
+    "betas": "Coefficients of the running averages of the gradient and of its square.",
+    "eps": "Term added for numerical stability (see the optimizer's rule for where).",
+    "amsgrad": "Use the running maximum of the second moment (AMSGrad).",
+    "decoupled_weight_decay": "Apply weight decay decoupled from the gradient (AdamW style).",
+    "momentum_decay": "Momentum schedule decay (NAdam's psi).",
+    "alpha": "Smoothing constant of the squared-gradient average.",
+    "centered": "Normalize by the estimated gradient variance (centered RMSprop).",
+    "rho": "Coefficient of the running average of squared gradients and updates.",
+    "lr_decay": "Learning-rate decay per step.",
+    "initial_accumulator_value": "Initial value of the sum of squared gradients.",
+    "decoupled_decay": "Apply weight decay decoupled from the gradient (p *= 1 - lr*wd).",
+    "lr_in_momentum": "Fold the learning rate into the momentum buffer (TensorFlow behaviour).",
+    "bias_correction": "Apply Adam bias correction to the moments.",
+    "grad_averaging": "Scale the gradient by 1-beta1 when adding it to the first moment.",
+    "max_grad_norm": "Global gradient-norm clipping threshold (None disables clipping).",
+    "trust_clip": "Clip the trust ratio at 1 (LAMBC / LARC).",
+    "always_adapt": "Apply the trust ratio even to groups without weight decay.",
+    "trust_coeff": "LARS trust coefficient.",
+    "delta": "Cosine-similarity threshold below which a weight is treated as scale invariant.",
+    "wd_ratio": "Weight-decay scale for weights that were projected.",
+    "fixed_decay": "Decoupled weight decay not scaled by the learning rate (p *= 1 - wd).",
+    "rectify": "Use RAdam-style variance rectification.",
+    "degenerated_to_sgd": "Take SGD steps while the rectification term is undefined.",
+    "no_prox": "Decoupled weight decay before the update instead of the proximal form after it.",
+    "eps_scale": "Lower bound of the parameter RMS used to scale the relative step size.",
+    "clip_threshold": "Threshold on the update RMS.",
+    "decay_rate": "Exponent of the second-moment decay schedule (beta2_t = 1 - t^decay_rate).",
+    "scale_parameter": "Scale the relative step size by the parameter RMS.",
+    "warmup_init": "Warm the relative step size up linearly (needs lr=None).",
+    "min_dim_size_to_factor": "Smallest dimension size for which the second moment is factored.",
+    "hessian_power": "Exponent of the Hessian-diagonal term.",
+    "update_each": "Re-estimate the Hessian every this many steps.",
+    "n_samples": "Hutchinson samples per Hessian estimate.",
+    "avg_conv_kernel": "Average the Hessian over conv kernel dimensions.",
+    "schedule_decay": "Momentum schedule decay (Nadam's psi).",
+}
+
+
+def _options(name: str, **fields: tuple[Any, Any]) -> type[Options]:
+    """An options model named ``name`` with ``field=(type, default)`` entries."""
+    model = create_model(  # type: ignore[call-overload]
+        name,
+        __base__=Options,
+        __module__=__name__,
+        **{k: (tp, Field(default, description=_DESCRIPTIONS[k])) for k, (tp, default) in fields.items()},
+    )
+    model.__qualname__ = name
+    model.__doc__ = f"Keyword options of the optimizer built by {name[:-7].lower()!r}."
+    return model
+
+
+_FE = (bool | None, None)
+
+
+def _torch_sgd(nesterov: bool, momentum: float) -> dict[str, tuple[Any, Any]]:
+    return dict(lr=(float, 1e-3), momentum=(float, momentum), dampening=(float, 0.0),
+                weight_decay=(float, 0.0), nesterov=(bool, nesterov), maximize=(bool, False),
+                foreach=_FE, differentiable=(bool, False), fused=_FE)
+
+
+def _torch_adam(lr: float, wd: float) -> dict[str, tuple[Any, Any]]:
+    return dict(lr=(float, lr), betas=(_Betas2, (0.9, 0.999)), eps=(float, 1e-8),
+                weight_decay=(float, wd), foreach=_FE, maximize=(bool, False),
+                capturable=(bool, False), differentiable=(bool, False))
+
+
+# torch.optim classes ------------------------------------------------------------------------
+SgdOptions = _options("SgdOptions", **_torch_sgd(True, 0.9))
+MomentumOptions = _options("MomentumOptions", **_torch_sgd(False, 0.0))
+AdamOptions = _options("AdamOptions", **_torch_adam(1e-3, 0.0), amsgrad=(bool, False), fused=_FE,
+                       decoupled_weight_decay=(bool, False))
+AdamwOptions = _options("AdamwOptions", **_torch_adam(1e-3, 1e-2), amsgrad=(bool, False), fused=_FE)
+NadamOptions = _options("NadamOptions", **_torch_adam(2e-3, 0.0), momentum_decay=(float, 4e-3),
+                        decoupled_weight_decay=(bool, False))
+RadamOptions = _options("RadamOptions", **_torch_adam(1e-3, 0.0), decoupled_weight_decay=(bool, False))
+AdamaxOptions = _options("AdamaxOptions", **_torch_adam(2e-3, 0.0))
+AdadeltaOptions = _options(
+    "AdadeltaOptions", lr=(float, 1.0), rho=(float, 0.9), eps=(float, 1e-6), weight_decay=(float, 0.0),
+    foreach=_FE, capturable=(bool, False), maximize=(bool, False), differentiable=(bool, False))
+AdagradOptions = _options(
+    "AdagradOptions", lr=(float, 1e-2), lr_decay=(float, 0.0), weight_decay=(float, 0.0),
+    initial_accumulator_value=(float, 0.0), eps=(float, 1e-8), foreach=_FE, maximize=(bool, False),
+    differentiable=(bool, False), fused=_FE)
+RmspropOptions = _options(
+    "RmspropOptions", lr=(float, 1e-2), alpha=(float, 0.9), eps=(float, 1e-8), weight_decay=(float, 0.0),
+    momentum=(float, 0.0), centered=(bool, False), capturable=(bool, False), foreach=_FE,
+    maximize=(bool, False), differentiable=(bool, False))
+
+# pimm's own classes --------------------------------------------------------------------------
+RmsproptfOptions = _options(
+    "RmsproptfOptions", lr=(float, 1e-2), alpha=(float, 0.9), eps=(float, 1e-10), weight_decay=(float, 0.0),
+    momentum=(float, 0.0), centered=(bool, False), decoupled_decay=(bool, False),
+    lr_in_momentum=(bool, True), foreach=_FE)
+
+
+def _lamb(trust_clip: bool, decoupled: bool) -> dict[str, tuple[Any, Any]]:
+    return dict(lr=(float, 1e-3), bias_correction=(bool, True), betas=(_Betas2, (0.9, 0.999)),
+                eps=(float, 1e-6), weight_decay=(float, 0.01), grad_averaging=(bool, True),
+                max_grad_norm=(float | None, 1.0), trust_clip=(bool, trust_clip),
+                always_adapt=(bool, False), decoupled_decay=(bool, decoupled), foreach=_FE)
+
+
+LambOptions = _options("LambOptions", **_lamb(False, False))
+LambcOptions = _options("LambcOptions", **_lamb(True, False))
+LambwOptions = _options("LambwOptions", **_lamb(False, True))
+
+
+def _lars(nesterov: bool, trust_clip: bool) -> dict[str, tuple[Any, Any]]:
+    return dict(lr=(float, 1.0), momentum=(float, 0.9 if nesterov else 0.0), dampening=(float, 0.0),
+                weight_decay=(float, 0.0), nesterov=(bool, nesterov), trust_coeff=(float, 1e-3),
+                eps=(float, 1e-8), trust_clip=(bool, trust_clip), always_adapt=(bool, False), foreach=_FE)
+
+
+LarsOptions = _options("LarsOptions", **_lars(False, False))
+LarcOptions = _options("LarcOptions", **_lars(False, True))
+NlarsOptions = _options("NlarsOptions", **_lars(True, False))
+NlarcOptions = _options("NlarcOptions", **_lars(True, True))
+
+AdampOptions = _options(
+    "AdampOptions", lr=(float, 1e-3), betas=(_Betas2, (0.9, 0.999)), eps=(float, 1e-8),
+    weight_decay=(float, 0.0), delta=(float, 0.1), wd_ratio=(float, 0.01), nesterov=(bool, True), foreach=_FE)
+SgdpOptions = _options(
+    "SgdpOptions", lr=(float, ...), momentum=(float, 0.0), dampening=(float, 0.0),
+    weight_decay=(float, 0.0), nesterov=(bool, True), eps=(float, 1e-8), delta=(float, 0.1),
+    wd_ratio=(float, 0.1), foreach=_FE)
+SgdwOptions = _options(
+    "SgdwOptions", lr=(float, 1e-3), momentum=(float, 0.9), dampening=(float, 0.0), weight_decay=(float, 0.0),
+    nesterov=(bool, True), maximize=(bool, False), foreach=_FE)
+
+
+def _adabelief(rectify: bool) -> dict[str, tuple[Any, Any]]:
+    return dict(lr=(float, 1e-3), betas=(_Betas2, (0.9, 0.999)), eps=(float, 1e-16),
+                weight_decay=(float, 0.0), amsgrad=(bool, False), decoupled_decay=(bool, True),
+                fixed_decay=(bool, False), rectify=(bool, rectify), degenerated_to_sgd=(bool, True), foreach=_FE)
+
+
+AdabeliefOptions = _options("AdabeliefOptions", **_adabelief(False))
+RadabeliefOptions = _options("RadabeliefOptions", **_adabelief(True))
+
+
+def _adan(no_prox: bool) -> dict[str, tuple[Any, Any]]:
+    return dict(lr=(float, 1e-3), betas=(_Betas3, (0.98, 0.92, 0.99)), eps=(float, 1e-8),
+                weight_decay=(float, 0.0), no_prox=(bool, no_prox), foreach=_FE)
+
+
+AdanOptions = _options("AdanOptions", **_adan(False))
+AdanwOptions = _options("AdanwOptions", **_adan(True))
+AdafactorOptions = _options(
+    "AdafactorOptions", lr=(float | None, None), eps=(float, 1e-30), eps_scale=(float, 1e-3),
+    clip_threshold=(float, 1.0), decay_rate=(float, -0.8), betas=(_Betas2 | None, None),
+    weight_decay=(float, 0.0), scale_parameter=(bool, True), warmup_init=(bool, False),
+    min_dim_size_to_factor=(int, 16))
+AdahessianOptions = _options(
+    "AdahessianOptions", lr=(float, 0.1), betas=(_Betas2, (0.9, 0.999)), eps=(float, 1e-8),
+    weight_decay=(float, 0.0), hessian_power=(float, 1.0), update_each=(int, 1), n_samples=(int, 1),
+    avg_conv_kernel=(bool, False))
+LionOptions = _options(
+    "LionOptions", lr=(float, 1e-4), betas=(_Betas2, (0.9, 0.99)), weight_decay=(float, 0.0),
+    maximize=(bool, False), foreach=_FE)
+
+
+def _madgrad(decoupled: bool) -> dict[str, tuple[Any, Any]]:
+    return dict(lr=(float, 1e-2), momentum=(float, 0.9), weight_decay=(float, 0.0), eps=(float, 1e-6),
+                decoupled_decay=(bool, decoupled), foreach=_FE)
+
+
+MadgradOptions = _options("MadgradOptions", **_madgrad(False))
+MadgradwOptions = _options("MadgradwOptions", **_madgrad(True))
+NovogradOptions = _options(
+    "NovogradOptions", lr=(float, 1e-3), betas=(_Betas2, (0.95, 0.98)), eps=(float, 1e-8),
+    weight_decay=(float, 0.0), grad_averaging=(bool, False), amsgrad=(bool, False),
+    decoupled_decay=(bool, False))
+NadamwOptions = _options(
+    "NadamwOptions", lr=(float, 1e-3), betas=(_Betas2, (0.9, 0.999)), eps=(float, 1e-8),
+    weight_decay=(float, 1e-2), maximize=(bool, False), foreach=_FE)
+AdamwlegacyOptions = _options(
+    "AdamwlegacyOptions", lr=(float, 1e-3), betas=(_Betas2, (0.9, 0.999)), eps=(float, 1e-8),
+    weight_decay=(float, 1e-2), amsgrad=(bool, False), foreach=_FE)
+NadamlegacyOptions = _options(
+    "NadamlegacyOptions", lr=(float, 2e-3), betas=(_Betas2, (0.9, 0.999)), eps=(float, 1e-8),
+    weight_decay=(float, 0.0), schedule_decay=(float, 4e-3))
+RadamlegacyOptions = _options(
+    "RadamlegacyOptions", lr=(float, 1e-3), betas=(_Betas2, (0.9, 0.999)), eps=(float, 1e-8),
+    weight_decay=(float, 0.0))

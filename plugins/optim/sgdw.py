@@ -1,0 +1,72 @@
+"""SGDW: momentum SGD with decoupled weight decay."""
+
+from __future__ import annotations
+
+from typing import Any
+
+import torch
+
+from pimm.core.errors import OptionsError
+
+from ._base import PimmOptimizer, check_range
+
+__all__ = ["SGDW"]
+
+
+class SGDW(PimmOptimizer):
+    """SGD with decoupled weight decay (Loshchilov & Hutter).
+
+    Rule: ``p *= 1 - lr·wd``; with momentum: ``buf = g`` on the first step, then
+    ``buf = μ·buf + (1-dampening)·g``; ``g = g + μ·buf`` (nesterov) or ``buf``; ``p -= lr·g``
+    (``maximize`` negates ``g`` first).
+
+    Defaults: lr=1e-3, momentum=0 (factory 0.9), nesterov=False (factory 'sgdw' True). No eps.
+    """
+
+    def __init__(self, params: Any, lr: float = 1e-3, momentum: float = 0.0, dampening: float = 0.0,
+                 weight_decay: float = 0.0, nesterov: bool = False, maximize: bool = False,
+                 foreach: bool | None = None) -> None:
+        check_range("lr", lr, low_open=True)
+        check_range("momentum", momentum)
+        check_range("weight_decay", weight_decay)
+        if nesterov and (momentum <= 0 or dampening != 0):
+            raise OptionsError("nesterov momentum needs momentum > 0 and dampening == 0")
+        defaults = dict(lr=lr, momentum=momentum, dampening=dampening, weight_decay=weight_decay,
+                        nesterov=nesterov, maximize=maximize, foreach=foreach)
+        super().__init__(params, defaults)
+
+    def _single(self, group: dict[str, Any], p: torch.Tensor, grad: torch.Tensor,
+                state: dict[str, Any], ctx: Any) -> None:
+        lr, wd, momentum = group["lr"], group["weight_decay"], group["momentum"]
+        if group["maximize"]:
+            grad = -grad
+        if wd != 0:
+            p.mul_(1.0 - lr * wd)
+        if momentum != 0:
+            buf = state.get("momentum_buffer")
+            if buf is None:
+                buf = state["momentum_buffer"] = torch.clone(grad).detach()
+            else:
+                buf.mul_(momentum).add_(grad, alpha=1.0 - group["dampening"])
+            grad = grad.add(buf, alpha=momentum) if group["nesterov"] else buf
+        p.add_(grad, alpha=-lr)
+
+    def _multi(self, group: dict[str, Any], params: list[torch.Tensor], grads: list[torch.Tensor],
+               states: list[dict[str, Any]], ctx: Any) -> None:
+        lr, wd, momentum = group["lr"], group["weight_decay"], group["momentum"]
+        if group["maximize"]:
+            grads = torch._foreach_neg(grads)
+        if wd != 0:
+            torch._foreach_mul_(params, 1.0 - lr * wd)
+        if momentum != 0:
+            old = [i for i, s in enumerate(states) if "momentum_buffer" in s]
+            if old:
+                bufs = [states[i]["momentum_buffer"] for i in old]
+                torch._foreach_mul_(bufs, momentum)
+                torch._foreach_add_(bufs, [grads[i] for i in old], alpha=1.0 - group["dampening"])
+            for s, g in zip(states, grads):
+                if "momentum_buffer" not in s:
+                    s["momentum_buffer"] = torch.clone(g).detach()
+            bufs = [s["momentum_buffer"] for s in states]
+            grads = torch._foreach_add(grads, bufs, alpha=momentum) if group["nesterov"] else bufs
+        torch._foreach_add_(params, grads, alpha=-lr)

@@ -1,0 +1,6 @@
+"""Make the reference-rule modules importable by plain name."""
+
+import os
+import sys
+
+sys.path.insert(0, os.path.dirname(__file__))

@@ -1,0 +1,64 @@
+"""The multi-tensor path equals the per-tensor reference path, and the default path choice."""
+
+from __future__ import annotations
+
+import pytest
+import torch
+
+from pimm import core
+from pimm.plugins.optim._base import use_multi_tensor
+
+MULTI = ["rmsproptf", "lamb", "lambw", "lars", "nlarc", "adamp", "sgdp", "sgdw", "adabelief", "radabelief",
+         "adan", "adanw", "lion", "madgrad", "nadamw", "adamwlegacy"]
+
+
+def _params(seed: int = 0) -> list[torch.Tensor]:
+    gen = torch.Generator().manual_seed(seed)
+    shapes = [(8, 3, 3, 3), (8,), (16, 8), (5,), (1, 1)]
+    return [torch.randn(s, generator=gen).requires_grad_(True) for s in shapes]
+
+
+def _trajectory(name: str, foreach: bool, steps: int = 6) -> list[torch.Tensor]:
+    params = _params()
+    opt = core.create("optimizer", name, params, lr=1e-2, weight_decay=1e-2, foreach=foreach)
+    gen = torch.Generator().manual_seed(1)
+    for _ in range(steps):
+        for p in params:
+            p.grad = torch.randn(p.shape, generator=gen)
+        params[-1].grad = None if _ % 2 else params[-1].grad  # a param that sometimes has no grad
+        opt.step()
+    return [p.detach() for p in params]
+
+
+@pytest.mark.parametrize("name", MULTI)
+def test_multi_tensor_equals_per_tensor(name):
+    single, multi = _trajectory(name, False), _trajectory(name, True)
+    for a, b in zip(single, multi):
+        torch.testing.assert_close(b, a, rtol=1e-6, atol=1e-6)
+
+
+def test_default_path_is_per_tensor_on_cpu_and_multi_tensor_on_cuda():
+    cpu = [torch.zeros(2)]
+    assert use_multi_tensor(None, cpu) is False
+    assert use_multi_tensor(True, cpu) is True
+    meta_cuda = [torch.empty(2, device="meta")]
+    assert use_multi_tensor(None, meta_cuda) is False
+    if torch.cuda.is_available():
+        assert use_multi_tensor(None, [torch.zeros(2, device="cuda")]) is True
+
+
+@pytest.mark.skipif(not torch.cuda.is_available(), reason="needs a CUDA device")
+@pytest.mark.parametrize("name", MULTI)
+def test_cuda_default_matches_per_tensor(name):
+    params = [p.detach().cuda().requires_grad_(True) for p in _params()]
+    ref = [p.detach().clone().requires_grad_(True) for p in params]
+    fast = core.create("optimizer", name, params, lr=1e-2)
+    slow = core.create("optimizer", name, ref, lr=1e-2, foreach=False)
+    for _ in range(3):
+        for p, q in zip(params, ref):
+            p.grad = torch.ones_like(p) * 0.1
+            q.grad = torch.ones_like(q) * 0.1
+        fast.step()
+        slow.step()
+    for a, b in zip(params, ref):
+        torch.testing.assert_close(a, b, rtol=1e-5, atol=1e-6)
