@@ -1,0 +1,71 @@
+"""Conformance checks for pool components: shapes, feature multiplier, flatten on/off, tiny maps.
+
+A pool takes an NCHW map and returns ``(B, C*feat_mult, 1, 1)``, or ``(B, C*feat_mult)`` when built
+with ``flatten=True``; the identity pool (tag ``identity``) returns the map itself (or it flattened).
+"""
+
+from __future__ import annotations
+
+from .kit import ComponentRef, check
+
+_SIZES = ((1, 1), (2, 2), (5, 7), (8, 8))
+
+
+def _input(height: int, width: int, channels: int = 6):
+    import torch
+
+    gen = torch.Generator().manual_seed(0)
+    return torch.randn(2, channels, height, width, generator=gen)
+
+
+def _mult(component: ComponentRef) -> int:
+    return int(getattr(component.spec, "feat_mult", 1))
+
+
+@check("pool", excludes=("identity",))
+def check_pool_shapes(component: ComponentRef) -> None:
+    """Unflattened: (B, C*feat_mult, 1, 1); flattened: (B, C*feat_mult), for 1x1, odd and even maps."""
+    mult = _mult(component)
+    kept, flat = component.create(flatten=False), component.create(flatten=True)
+    for height, width in _SIZES:
+        x = _input(height, width)
+        out = kept(x)
+        assert tuple(out.shape) == (2, 6 * mult, 1, 1), f"{height}x{width}: unflattened shape {tuple(out.shape)}"
+        out_flat = flat(x)
+        assert tuple(out_flat.shape) == (2, 6 * mult), f"{height}x{width}: flattened shape {tuple(out_flat.shape)}"
+        assert (out_flat == out.flatten(1)).all(), "flatten=True must equal flattening the unflattened output"
+
+
+@check("pool", requires=("identity",))
+def check_identity_pool(component: ComponentRef) -> None:
+    """The identity pool returns the map unchanged (flattened to (B, C*H*W) only when asked)."""
+    x = _input(5, 7)
+    assert (component.create(flatten=False)(x) == x).all()
+    assert tuple(component.create(flatten=True)(x).shape) == (2, 6 * 5 * 7)
+
+
+@check("pool")
+def check_pool_is_module_and_finite(component: ComponentRef) -> None:
+    """Pools are torch modules without parameters, with finite outputs and a gradient path to the input."""
+    import torch
+
+    pool = component.create(flatten=True)
+    assert isinstance(pool, torch.nn.Module), f"pool built a {type(pool).__name__}, expected an nn.Module"
+    assert sum(p.numel() for p in pool.parameters()) == 0, "global pools must not have parameters"
+    x = _input(3, 3).requires_grad_(True)
+    out = pool(x)
+    assert torch.isfinite(out).all()
+    out.sum().backward()
+    assert x.grad is not None and torch.isfinite(x.grad).all()
+
+
+@check("pool")
+def check_pool_batch_independent(component: ComponentRef) -> None:
+    """Each sample is pooled on its own: pooling a batch equals pooling its samples one by one."""
+    import torch
+
+    pool = component.create(flatten=True)
+    x = _input(4, 4)
+    together = pool(x)
+    apart = torch.cat([pool(x[i : i + 1]) for i in range(x.shape[0])])
+    assert torch.allclose(together, apart, atol=1e-6)
