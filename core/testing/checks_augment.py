@@ -72,9 +72,12 @@ def check_op_pil_keeps_type_size_mode(component: ComponentRef) -> None:
         for seed in range(4):
             _seed(seed)
             out = op(img)
-            assert isinstance(out, Image.Image), f"{mode}: returned {type(out).__name__}, not a PIL image"
-            assert out.size == img.size, f"{mode}: size {out.size} != {img.size}"
-            assert out.mode == img.mode, f"{mode}: mode {out.mode} != {img.mode}"
+            if not (isinstance(out, Image.Image)):
+                raise AssertionError(f"{mode}: returned {type(out).__name__}, not a PIL image")
+            if not (out.size == img.size):
+                raise AssertionError(f"{mode}: size {out.size} != {img.size}")
+            if not (out.mode == img.mode):
+                raise AssertionError(f"{mode}: mode {out.mode} != {img.mode}")
 
 
 @check("augment", requires=("role:op",))
@@ -82,7 +85,8 @@ def check_op_p0_is_identity(component: ComponentRef) -> None:
     """With p=0 the op never applies."""
     op = _op(component, p=0.0)
     img = _image("RGB")
-    assert (_as_array(op(img)) == _as_array(img)).all(), "p=0 changed the image"
+    if not ((_as_array(op(img)) == _as_array(img)).all()):
+        raise AssertionError("p=0 changed the image")
 
 
 @check("augment", requires=("role:op",))
@@ -94,7 +98,8 @@ def check_op_seeded_determinism(component: ComponentRef) -> None:
         _seed(seed)
         first = _as_array(op(img))
         _seed(seed)
-        assert (first == _as_array(op(img))).all(), "PIL results differ under the same seed"
+        if not ((first == _as_array(op(img))).all()):
+            raise AssertionError("PIL results differ under the same seed")
     if "tensor" in component.spec.tags:
         import torch
 
@@ -102,15 +107,18 @@ def check_op_seeded_determinism(component: ComponentRef) -> None:
         _seed(1)
         first_t = op(batch)
         _seed(1)
-        assert torch.equal(first_t, op(batch)), "tensor results differ under the same seed"
+        if not (torch.equal(first_t, op(batch))):
+            raise AssertionError("tensor results differ under the same seed")
 
 
 @check("augment", requires=("role:op",))
 def check_op_repr(component: ComponentRef) -> None:
     """The repr reads ``AugmentOp(name=..., p=..., m=..., mstd=...)``."""
     text = repr(_op(component, magnitude=9, mstd=0.5))
-    assert text.startswith("AugmentOp(name="), text
-    assert "p=1.0" in text and "m=9" in text and "mstd=0.5" in text, text
+    if not (text.startswith("AugmentOp(name=")):
+        raise AssertionError(text)
+    if not ("p=1.0" in text and "m=9" in text and "mstd=0.5" in text):
+        raise AssertionError(text)
 
 
 @check("augment", requires=("role:op", "increasing"))
@@ -126,8 +134,10 @@ def check_op_increasing_magnitude0_near_identity(component: ComponentRef) -> Non
             _seed(seed)
             total += abs(_as_array(op(img)) - ref).mean()
         diffs.append(total / 4)
-    assert diffs[0] <= 8.0, f"magnitude 0 changes the image by {diffs[0]:.2f} levels on average"
-    assert diffs[0] < diffs[1], f"magnitude 0 ({diffs[0]:.2f}) is not closer to identity than 10 ({diffs[1]:.2f})"
+    if not (diffs[0] <= 8.0):
+        raise AssertionError(f"magnitude 0 changes the image by {diffs[0]:.2f} levels on average")
+    if not (diffs[0] < diffs[1]):
+        raise AssertionError(f"magnitude 0 ({diffs[0]:.2f}) is not closer to identity than 10 ({diffs[1]:.2f})")
 
 
 @check("augment", requires=("role:op", "tensor"))
@@ -141,12 +151,17 @@ def check_op_tensor_io(component: ComponentRef) -> None:
         u8 = torch.randint(0, 256, (3, channels, _SIZE, _SIZE), dtype=torch.uint8)
         for x in (u8, u8[0], u8.float() / 255, (u8[0].float() / 255).double()):
             out = op(x)
-            assert isinstance(out, torch.Tensor), f"returned {type(out).__name__}"
-            assert out.shape == x.shape, f"shape {tuple(out.shape)} != {tuple(x.shape)}"
-            assert out.dtype == x.dtype, f"dtype {out.dtype} != {x.dtype}"
-            assert out.device == x.device
+            if not (isinstance(out, torch.Tensor)):
+                raise AssertionError(f"returned {type(out).__name__}")
+            if not (out.shape == x.shape):
+                raise AssertionError(f"shape {tuple(out.shape)} != {tuple(x.shape)}")
+            if not (out.dtype == x.dtype):
+                raise AssertionError(f"dtype {out.dtype} != {x.dtype}")
+            if not (out.device == x.device):
+                raise AssertionError('check failed: out.device == x.device')
             if out.is_floating_point():
-                assert float(out.min()) >= 0.0 and float(out.max()) <= 1.0, "float output left [0, 1]"
+                if not (float(out.min()) >= 0.0 and float(out.max()) <= 1.0):
+                    raise AssertionError("float output left [0, 1]")
 
 
 @check("augment", requires=("role:op", "tensor"), excludes=("stochastic",))
@@ -183,10 +198,9 @@ def check_op_tensor_matches_pil(component: ComponentRef) -> None:
                 work = op.apply_tensor_args(work, t_args, ctx)
             got = from_work(work, info)[0].permute(1, 2, 0).numpy().astype(np.int64)
             diff = np.abs(got - ref)
-            assert diff.mean() <= 0.5 and (diff > 1).mean() <= 0.01, (
-                f"{mode}, sign {sign}: tensor and PIL differ (mean {diff.mean():.3f}, max {diff.max()}, "
-                f"{(diff > 1).mean():.2%} of values by more than 1)"
-            )
+            if not (diff.mean() <= 0.5 and (diff > 1).mean() <= 0.01):
+                raise AssertionError(f"{mode}, sign {sign}: tensor and PIL differ (mean {diff.mean():.3f}, max {diff.max()}, "
+                f"{(diff > 1).mean():.2%} of values by more than 1)")
 
 
 def _policy_config(component: ComponentRef) -> str:
@@ -206,13 +220,15 @@ def check_policy_applies(component: ComponentRef) -> None:
     policy = component.create(config=_policy_config(component))
     _seed(0)
     out = policy(_image("RGB"))
-    assert isinstance(out, Image.Image) and out.size == (_SIZE, _SIZE) and out.mode == "RGB"
+    if not (isinstance(out, Image.Image) and out.size == (_SIZE, _SIZE) and out.mode == "RGB"):
+        raise AssertionError('check failed: isinstance(out, Image.Image) and out.size == (_SIZE, _SIZE) and out.mode == "RGB"')
     batch = torch.randint(0, 256, (4, 3, _SIZE, _SIZE), dtype=torch.uint8)
     try:
         out_t = policy(batch)
     except (TypeError, NotImplementedError):
         return  # a policy may be PIL-only
-    assert out_t.shape == batch.shape and out_t.dtype == batch.dtype
+    if not (out_t.shape == batch.shape and out_t.dtype == batch.dtype):
+        raise AssertionError('check failed: out_t.shape == batch.shape and out_t.dtype == batch.dtype')
 
 
 @check("augment", requires=("role:policy",))
@@ -223,5 +239,7 @@ def check_policy_config_round_trip(component: ComponentRef) -> None:
     if config is None or not hasattr(config, "to_string"):
         skip("policy exposes no parsed config with to_string()")
     again = component.create(config=config.to_string())
-    assert again.config == config, f"{config.to_string()!r} parsed to {again.config!r}, not {config!r}"
-    assert repr(again) == repr(policy)
+    if not (again.config == config):
+        raise AssertionError(f"{config.to_string()!r} parsed to {again.config!r}, not {config!r}")
+    if not (repr(again) == repr(policy)):
+        raise AssertionError('check failed: repr(again) == repr(policy)')

@@ -79,11 +79,14 @@ def check_transform_on_pil(component: ComponentRef) -> None:
     img = _pil_image()
     _seed(3)
     out = transform(img)
-    assert isinstance(out, (Image.Image, torch.Tensor)), f"returned {type(out).__name__}"
+    if not (isinstance(out, (Image.Image, torch.Tensor))):
+        raise AssertionError(f"returned {type(out).__name__}")
     _seed(3)
-    assert _same(out, transform(img)), "output differs under the same seed"
+    if not (_same(out, transform(img))):
+        raise AssertionError("output differs under the same seed")
     if "sized" in component.spec.tags:
-        assert _hw(out) == (_SIZE, _SIZE), f"output size {_hw(out)} != requested {(_SIZE, _SIZE)}"
+        if not (_hw(out) == (_SIZE, _SIZE)):
+            raise AssertionError(f"output size {_hw(out)} != requested {(_SIZE, _SIZE)}")
 
 
 @check("augment", requires=("chw-tensor",))
@@ -95,10 +98,13 @@ def check_transform_on_tensor(component: ComponentRef) -> None:
     transform = _build(component)
     x = torch.rand(3, 40, 48)
     out = transform(x)
-    assert isinstance(out, torch.Tensor) and out.dtype == x.dtype, f"returned {type(out).__name__}"
-    assert out.shape[0] == 3, f"channels changed: {tuple(out.shape)}"
+    if not (isinstance(out, torch.Tensor) and out.dtype == x.dtype):
+        raise AssertionError(f"returned {type(out).__name__}")
+    if not (out.shape[0] == 3):
+        raise AssertionError(f"channels changed: {tuple(out.shape)}")
     if "sized" in component.spec.tags:
-        assert _hw(out) == (_SIZE, _SIZE), f"output size {_hw(out)} != requested {(_SIZE, _SIZE)}"
+        if not (_hw(out) == (_SIZE, _SIZE)):
+            raise AssertionError(f"output size {_hw(out)} != requested {(_SIZE, _SIZE)}")
 
 
 @check("augment", requires=("float-tensor",))
@@ -111,8 +117,10 @@ def check_float_tensor_transform(component: ComponentRef) -> None:
     for shape in ((3, 16, 20), (2, 3, 16, 20)):
         x = torch.randn(shape)
         out = transform(x.clone())
-        assert isinstance(out, torch.Tensor), f"returned {type(out).__name__}"
-        assert out.shape == x.shape and out.dtype == x.dtype, f"{tuple(x.shape)} → {tuple(out.shape)} {out.dtype}"
+        if not (isinstance(out, torch.Tensor)):
+            raise AssertionError(f"returned {type(out).__name__}")
+        if not (out.shape == x.shape and out.dtype == x.dtype):
+            raise AssertionError(f"{tuple(x.shape)} → {tuple(out.shape)} {out.dtype}")
 
 
 @check("augment", requires=("mixup",))
@@ -128,12 +136,14 @@ def check_mixup_targets(component: ComponentRef) -> None:
         labels = torch.arange(batch) % 5
         if collate:
             images, target = mix([(torch.randint(0, 256, (3, 8, 8), dtype=torch.uint8), int(t)) for t in labels])
-            assert images.dtype == torch.uint8, f"collated images are {images.dtype}, expected uint8"
+            if not (images.dtype == torch.uint8):
+                raise AssertionError(f"collated images are {images.dtype}, expected uint8")
         else:
             images, target = mix(torch.rand(batch, 3, 8, 8), labels)
-            assert images.shape == (batch, 3, 8, 8), f"images changed shape: {tuple(images.shape)}"
-        assert target.ndim == 2 and target.shape[1] == 5 and target.shape[0] == images.shape[0], (
-            f"targets {tuple(target.shape)} for images {tuple(images.shape)}"
-        )
+            if not (images.shape == (batch, 3, 8, 8)):
+                raise AssertionError(f"images changed shape: {tuple(images.shape)}")
+        if not (target.ndim == 2 and target.shape[1] == 5 and target.shape[0] == images.shape[0]):
+            raise AssertionError(f"targets {tuple(target.shape)} for images {tuple(images.shape)}")
         sums = target.sum(dim=1)
-        assert torch.allclose(sums, torch.ones_like(sums), atol=1e-5), f"target rows sum to {sums.tolist()}"
+        if not (torch.allclose(sums, torch.ones_like(sums), atol=1e-5)):
+            raise AssertionError(f"target rows sum to {sums.tolist()}")

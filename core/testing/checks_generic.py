@@ -20,12 +20,12 @@ def check_spec_json_round_trip(component: ComponentRef) -> None:
     spec = component.spec
     text = spec.model_dump_json()
     again = SPEC_CLASSES[component.kind].model_validate_json(text)
-    assert again == spec, f"spec changed in a JSON round trip:\n{spec!r}\n!=\n{again!r}"
+    if not (again == spec):
+        raise AssertionError(f"spec changed in a JSON round trip:\n{spec!r}\n!=\n{again!r}")
     for name, field in spec.options.model_fields.items():
-        assert field.description, (
-            f"option {name!r} of {component.kind} {component.name!r} has no description; "
-            "add Field(..., description=...)"
-        )
+        if not (field.description):
+            raise AssertionError(f"option {name!r} of {component.kind} {component.name!r} has no description; "
+            "add Field(..., description=...)")
 
 
 @check()
@@ -33,17 +33,21 @@ def check_valid_names(component: ComponentRef) -> None:
     """Name and aliases are usable on the command line and distinct from each other."""
     spec = component.spec
     names = [spec.name, *spec.aliases]
-    assert len(set(names)) == len(names), f"name repeated among aliases: {names}"
+    if not (len(set(names)) == len(names)):
+        raise AssertionError(f"name repeated among aliases: {names}")
     for name in names:
-        assert QUALIFIER not in name and " " not in name, f"invalid name {name!r}"
-        assert name == name.strip(), f"name {name!r} has surrounding white space"
+        if not (QUALIFIER not in name and " " not in name):
+            raise AssertionError(f"invalid name {name!r}")
+        if not (name == name.strip()):
+            raise AssertionError(f"name {name!r} has surrounding white space")
 
 
 @check()
 def check_target_importable(component: ComponentRef) -> None:
     """The target imports and is callable."""
     target = load_target(component.entry)
-    assert callable(target), f"target {component.spec.target!r} is not callable"
+    if not (callable(target)):
+        raise AssertionError(f"target {component.spec.target!r} is not callable")
 
 
 @check(excludes=("no-default-construct",))
@@ -80,7 +84,6 @@ def check_plugin_module_imports_no_torch(component: ComponentRef) -> None:
         skip("plugin registered in-process as an object; no entry module to check")
     module = module.partition(":")[0]
     heavy = _heavy_imports_of(module)
-    assert not heavy, (
-        f"importing plugin module {module!r} imports {', '.join(heavy)}; keep specs in the plugin's "
-        "entry module and the torch code in the modules the targets name"
-    )
+    if not (not heavy):
+        raise AssertionError(f"importing plugin module {module!r} imports {', '.join(heavy)}; keep specs in the plugin's "
+        "entry module and the torch code in the modules the targets name")

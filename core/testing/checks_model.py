@@ -87,7 +87,8 @@ def _close(a: Any, b: Any, what: str, rtol: float = 1e-5, atol: float = 1e-6) ->
     """Assert two tensors are close (plain torch.allclose: torch.testing imports hundreds of modules)."""
     import torch
 
-    assert a.shape == b.shape, f"{what}: shapes {tuple(a.shape)} and {tuple(b.shape)} differ"
+    if not (a.shape == b.shape):
+        raise AssertionError(f"{what}: shapes {tuple(a.shape)} and {tuple(b.shape)} differ")
     if not torch.allclose(a, b, rtol=rtol, atol=atol):
         diff = (a - b).abs().max().item()
         raise AssertionError(f"{what}: values differ (max abs difference {diff:.3g})")
@@ -96,7 +97,8 @@ def _close(a: Any, b: Any, what: str, rtol: float = 1e-5, atol: float = 1e-6) ->
 def _finite(t: Any, what: str) -> None:
     import torch
 
-    assert torch.isfinite(t).all(), f"{what} has non-finite values"
+    if not (torch.isfinite(t).all()):
+        raise AssertionError(f"{what} has non-finite values")
 
 
 @check("model")
@@ -106,13 +108,16 @@ def check_forward_backward(component: ComponentRef) -> None:
     try:
         x = _input(component)
         out = model(x)
-        assert out.shape[0] == x.shape[0], f"output shape {tuple(out.shape)} lost the batch dimension"
+        if not (out.shape[0] == x.shape[0]):
+            raise AssertionError(f"output shape {tuple(out.shape)} lost the batch dimension")
         if "num_classes" in component.spec.options.model_fields:
-            assert out.shape == (x.shape[0], NUM_CLASSES), f"output shape {tuple(out.shape)}, expected {(x.shape[0], 7)}"
+            if not (out.shape == (x.shape[0], NUM_CLASSES)):
+                raise AssertionError(f"output shape {tuple(out.shape)}, expected {(x.shape[0], 7)}")
         _finite(out, "output")
         out.mean().backward()
         missing = [n for n, p in model.named_parameters() if p.requires_grad and p.grad is None]
-        assert not missing, f"parameters without gradient: {missing[:5]}"
+        if not (not missing):
+            raise AssertionError(f"parameters without gradient: {missing[:5]}")
         for name, p in model.named_parameters():
             if p.grad is not None:
                 _finite(p.grad, f"gradient of {name}")
@@ -130,7 +135,8 @@ def check_eval_determinism(component: ComponentRef) -> None:
     x = _input(component)
     with torch.no_grad():
         a, b = model(x), model(x)
-    assert torch.equal(a, b), "eval forward is not deterministic"
+    if not (torch.equal(a, b)):
+        raise AssertionError("eval forward is not deterministic")
 
 
 @check("model", requires=("classifier",))
@@ -142,15 +148,14 @@ def check_features_and_head(component: ComponentRef) -> None:
     x = _input(component)
     with torch.no_grad():
         feats = model.forward_features(x)
-        assert feats.ndim == 4 and feats.shape[1] == model.num_features, (
-            f"forward_features gave {tuple(feats.shape)}; expected (B, num_features={model.num_features}, H, W)"
-        )
+        if not (feats.ndim == 4 and feats.shape[1] == model.num_features):
+            raise AssertionError(f"forward_features gave {tuple(feats.shape)}; expected (B, num_features={model.num_features}, H, W)")
         pre = model.forward_head(feats, pre_logits=True)
-        assert pre.shape == (x.shape[0], model.head_hidden_size), (
-            f"pre_logits shape {tuple(pre.shape)} != (B, head_hidden_size={model.head_hidden_size})"
-        )
+        if not (pre.shape == (x.shape[0], model.head_hidden_size)):
+            raise AssertionError(f"pre_logits shape {tuple(pre.shape)} != (B, head_hidden_size={model.head_hidden_size})")
         _close(model.forward_head(feats), model(x), "forward_head(forward_features(x)) vs forward(x)")
-    assert model.num_classes == 7
+    if not (model.num_classes == 7):
+        raise AssertionError('check failed: model.num_classes == 7')
 
 
 @check("model", requires=("classifier",))
@@ -161,20 +166,27 @@ def check_reset_classifier(component: ComponentRef) -> None:
     model = _copy(component).to(torch.float64).eval()
     x = _input(component).double()
     model.reset_classifier(5)
-    assert model.num_classes == 5
+    if not (model.num_classes == 5):
+        raise AssertionError('check failed: model.num_classes == 5')
     head = model.get_classifier()
-    assert all(p.dtype == torch.float64 for p in head.parameters()), "new head lost the model's dtype"
-    assert not any(m.training for m in model.modules()), "reset_classifier switched eval modules to train"
+    if not (all(p.dtype == torch.float64 for p in head.parameters())):
+        raise AssertionError("new head lost the model's dtype")
+    if not (not any(m.training for m in model.modules())):
+        raise AssertionError("reset_classifier switched eval modules to train")
     with torch.no_grad():
-        assert model(x).shape == (x.shape[0], 5)
+        if not (model(x).shape == (x.shape[0], 5)):
+            raise AssertionError('check failed: model(x).shape == (x.shape[0], 5)')
     model.train()
     model.reset_classifier(3)
-    assert all(m.training for m in model.modules()), "reset_classifier switched train modules to eval"
-    assert model(x).shape == (x.shape[0], 3)
+    if not (all(m.training for m in model.modules())):
+        raise AssertionError("reset_classifier switched train modules to eval")
+    if not (model(x).shape == (x.shape[0], 3)):
+        raise AssertionError('check failed: model(x).shape == (x.shape[0], 3)')
     if torch.cuda.is_available():
         model = model.float().cuda()
         model.reset_classifier(4)
-        assert all(p.is_cuda for p in model.get_classifier().parameters()), "new head left the model's device"
+        if not (all(p.is_cuda for p in model.get_classifier().parameters())):
+            raise AssertionError("new head left the model's device")
 
 
 @check("model", requires=("classifier",))
@@ -193,18 +205,22 @@ def check_every_pool(component: ComponentRef) -> None:
             model.reset_classifier(0, name)
             out = model.forward_head(feats)
             if name == "":
-                assert out.ndim == 4, f"global_pool='' gave {tuple(out.shape)}, expected 4-D maps"
+                if not (out.ndim == 4):
+                    raise AssertionError(f"global_pool='' gave {tuple(out.shape)}, expected 4-D maps")
                 continue
-            assert out.ndim == 2, f"pool {name!r} gave {tuple(out.shape)}, expected (B, C)"
+            if not (out.ndim == 2):
+                raise AssertionError(f"pool {name!r} gave {tuple(out.shape)}, expected (B, C)")
             _finite(out, f"output with pool {name!r}")
             widths[name] = (out.shape[1], int(getattr(get_spec("pool", name), "feat_mult", 1)))
             model.reset_classifier(3, name)
-            assert model.forward_head(feats).shape == (1, 3), f"classifier after pool {name!r} has the wrong width"
+            if not (model.forward_head(feats).shape == (1, 3)):
+                raise AssertionError(f"classifier after pool {name!r} has the wrong width")
     base = [w for w, m in widths.values() if m == 1]
     if not base:
         skip("no pool with feat_mult 1 registered to compare against")
     for name, (width, mult) in widths.items():
-        assert width == base[0] * mult, f"pool {name!r}: width {width} != {base[0]} x feat_mult {mult}"
+        if not (width == base[0] * mult):
+            raise AssertionError(f"pool {name!r}: width {width} != {base[0]} x feat_mult {mult}")
 
 
 @check("model", requires=("grad_checkpointing",))
@@ -218,7 +234,8 @@ def check_grad_checkpointing(component: ComponentRef) -> None:
         out = model(x)
         _close(out, ref, "output with grad checkpointing", rtol=1e-4, atol=1e-5)
         out.sum().backward()
-        assert all(p.grad is not None for p in model.parameters() if p.requires_grad)
+        if not (all(p.grad is not None for p in model.parameters() if p.requires_grad)):
+            raise AssertionError('check failed: all(p.grad is not None for p in model.parameters() if p.requires_grad)')
     finally:
         model.set_grad_checkpointing(False)
         model.zero_grad(set_to_none=True)
@@ -242,8 +259,10 @@ def check_save_load_round_trip(component: ComponentRef) -> None:
     with tempfile.TemporaryDirectory(dir=_scratch_dir()) as tmp:
         save_pretrained(model, tmp)
         again = create_model(f"local-dir:{tmp}").eval()
-    assert type(again) is type(model)
-    assert list(again.state_dict()) == list(model.state_dict())
+    if not (type(again) is type(model)):
+        raise AssertionError('check failed: type(again) is type(model)')
+    if not (list(again.state_dict()) == list(model.state_dict())):
+        raise AssertionError('check failed: list(again.state_dict()) == list(model.state_dict())')
     with torch.no_grad():
         _close(again(x), model(x), "output after save/load")
 
@@ -257,26 +276,29 @@ def check_pretrained_cfgs(component: ComponentRef) -> None:
     cfgs = dict(spec.pretrained_cfgs)  # type: ignore[attr-defined]
     if not cfgs:
         skip("no pretrained configs")
-    assert spec.default_tag in cfgs  # type: ignore[attr-defined]
+    if not (spec.default_tag in cfgs):
+        raise AssertionError('check failed: spec.default_tag in cfgs')
     default = _cfg(component)
     model = _base(component)
     keys = set(model.state_dict())
     for tag, cfg in cfgs.items():
-        assert cfg.architecture in (None, spec.name), f"cfg {tag!r} names architecture {cfg.architecture!r}"
-        assert cfg.num_classes >= 0 and len(cfg.mean) == len(cfg.std) == cfg.input_size[0]
+        if not (cfg.architecture in (None, spec.name)):
+            raise AssertionError(f"cfg {tag!r} names architecture {cfg.architecture!r}")
+        if not (cfg.num_classes >= 0 and len(cfg.mean) == len(cfg.std) == cfg.input_size[0]):
+            raise AssertionError('check failed: cfg.num_classes >= 0 and len(cfg.mean) == len(cfg.std) == cfg.input_size[0]')
         for field in ("first_conv", "classifier"):
             names = getattr(cfg, field)
             for name in [names] if isinstance(names, str) else list(names or ()):
-                assert f"{name}.weight" in keys, f"cfg {tag!r}: {field} {name!r} has no '{name}.weight' in the state_dict"
+                if not (f"{name}.weight" in keys):
+                    raise AssertionError(f"cfg {tag!r}: {field} {name!r} has no '{name}.weight' in the state_dict")
     if default.pool_size and not default.fixed_input_size and "large" not in spec.tags:
         with torch.no_grad():
             x = torch.randn(1, *default.input_size)
             feats = model.eval().forward_features(x) if hasattr(model, "forward_features") else None
         if feats is not None and feats.ndim == 4:
-            assert tuple(feats.shape[-2:]) == tuple(default.pool_size), (
-                f"forward_features at {default.input_size} gives {tuple(feats.shape[-2:])}, cfg pool_size "
-                f"{default.pool_size}"
-            )
+            if not (tuple(feats.shape[-2:]) == tuple(default.pool_size)):
+                raise AssertionError(f"forward_features at {default.input_size} gives {tuple(feats.shape[-2:])}, cfg pool_size "
+                f"{default.pool_size}")
 
 
 @check("model", requires=("features",))
@@ -292,18 +314,18 @@ def check_features_only(component: ComponentRef) -> None:
     with torch.no_grad():
         outs = net(x)
     info = net.feature_info
-    assert len(outs) == len(info), f"{len(outs)} outputs for {len(info)} feature levels"
-    assert [o.shape[1] for o in outs] == info.channels(), (
-        f"channels {[o.shape[1] for o in outs]} != feature_info {info.channels()}"
-    )
+    if not (len(outs) == len(info)):
+        raise AssertionError(f"{len(outs)} outputs for {len(info)} feature levels")
+    if not ([o.shape[1] for o in outs] == info.channels()):
+        raise AssertionError(f"channels {[o.shape[1] for o in outs]} != feature_info {info.channels()}")
     for out, red in zip(outs, info.reduction()):
         for dim, size in zip(out.shape[-2:], x.shape[-2:]):
-            assert abs(dim - size / red) <= 1 or dim == math.ceil(size / red), (
-                f"level with reduction {red}: spatial {tuple(out.shape[-2:])} for input {tuple(x.shape[-2:])}"
-            )
+            if not (abs(dim - size / red) <= 1 or dim == math.ceil(size / red)):
+                raise AssertionError(f"level with reduction {red}: spatial {tuple(out.shape[-2:])} for input {tuple(x.shape[-2:])}")
         _finite(out, "feature map")
     keys = set(net.state_dict())
-    assert keys <= set(model.state_dict()), "features_only renamed state_dict keys"
+    if not (keys <= set(model.state_dict())):
+        raise AssertionError("features_only renamed state_dict keys")
 
 
 @check("model", requires=("intermediates",))
@@ -319,8 +341,10 @@ def check_forward_intermediates(component: ComponentRef) -> None:
         only = model.forward_intermediates(x, indices=[-1], intermediates_only=True)
     info = model.feature_info
     info = info.get_dicts() if hasattr(info, "get_dicts") else list(info)
-    assert [t.shape[1] for t in taps] == [d["num_chs"] for d in info]
-    assert len(only) == 1 and only[0].shape == taps[-1].shape
+    if not ([t.shape[1] for t in taps] == [d["num_chs"] for d in info]):
+        raise AssertionError('check failed: [t.shape[1] for t in taps] == [d["num_chs"] for d in info]')
+    if not (len(only) == 1 and only[0].shape == taps[-1].shape):
+        raise AssertionError('check failed: len(only) == 1 and only[0].shape == taps[-1].shape')
 
 
 @check("model")
@@ -340,7 +364,8 @@ def check_in_chans_adaptation(component: ComponentRef) -> None:
     source = _base(component)
     state = source.state_dict()
     key = f"{first}.weight"
-    assert key in state, f"first_conv {first!r} has no weight in the state_dict"
+    if not (key in state):
+        raise AssertionError(f"first_conv {first!r} has no weight in the state_dict")
     base = {"num_classes": NUM_CLASSES} if "num_classes" in fields else {}
     for chans in (1, 2, 4):
         model = _variant(component, **base, in_chans=chans)
@@ -359,13 +384,15 @@ def check_no_classifier_and_unpooled(component: ComponentRef) -> None:
     x = _input(component)
     with torch.no_grad():
         maps = model(x)
-        assert maps.ndim == 4 and maps.shape[0] == x.shape[0], f"global_pool='' output {tuple(maps.shape)} is not 4-D"
+        if not (maps.ndim == 4 and maps.shape[0] == x.shape[0]):
+            raise AssertionError(f"global_pool='' output {tuple(maps.shape)} is not 4-D")
         model.reset_classifier(0, "avg")
         pooled = model(x)
-    assert model.num_classes == 0
-    assert pooled.shape == (x.shape[0], model.head_hidden_size), (
-        f"num_classes=0 output {tuple(pooled.shape)} != (B, head_hidden_size={model.head_hidden_size})"
-    )
-    assert isinstance(model.get_classifier(), torch.nn.Identity) or sum(
+    if not (model.num_classes == 0):
+        raise AssertionError('check failed: model.num_classes == 0')
+    if not (pooled.shape == (x.shape[0], model.head_hidden_size)):
+        raise AssertionError(f"num_classes=0 output {tuple(pooled.shape)} != (B, head_hidden_size={model.head_hidden_size})")
+    if not (isinstance(model.get_classifier(), torch.nn.Identity) or sum(
         p.numel() for p in model.get_classifier().parameters()
-    ) == 0, "num_classes=0 should leave an identity classifier"
+    ) == 0):
+        raise AssertionError("num_classes=0 should leave an identity classifier")

@@ -71,19 +71,23 @@ def check_lowers_loss(component: ComponentRef) -> None:
     start = _value(weight, bias, data)
     _run(component, optimizer, weight, bias, data, 200)
     end = _value(weight, bias, data)
-    assert end < start, f"loss did not decrease: {start:.5f} -> {end:.5f}"
+    if not (end < start):
+        raise AssertionError(f"loss did not decrease: {start:.5f} -> {end:.5f}")
 
 
 @check("optimizer")
 def check_noncontiguous_params(component: ComponentRef) -> None:
     """A non-contiguous parameter trains like a contiguous one (loss decreases, shape kept)."""
     weight, bias, data = _problem(noncontiguous=True)
-    assert not weight.is_contiguous()
+    if not (not weight.is_contiguous()):
+        raise AssertionError('check failed: not weight.is_contiguous()')
     optimizer = component.create([weight, bias], **_options(component))
     start = _value(weight, bias, data)
     _run(component, optimizer, weight, bias, data, 200)
-    assert weight.shape == (3, 5)
-    assert _value(weight, bias, data) < start
+    if not (weight.shape == (3, 5)):
+        raise AssertionError('check failed: weight.shape == (3, 5)')
+    if not (_value(weight, bias, data) < start):
+        raise AssertionError('check failed: _value(weight, bias, data) < start')
 
 
 @check("optimizer")
@@ -101,7 +105,8 @@ def check_state_dict_round_trip(component: ComponentRef) -> None:
     for _ in range(20):
         _run(component, optimizer, weight, bias, data, 1)
         _run(component, fresh, weight2, bias2, data, 1)
-        assert torch.equal(weight, weight2) and torch.equal(bias, bias2), "trajectories diverged after loading"
+        if not (torch.equal(weight, weight2) and torch.equal(bias, bias2)):
+            raise AssertionError("trajectories diverged after loading")
 
 
 @check("optimizer")
@@ -119,8 +124,10 @@ def check_closure(component: ComponentRef) -> None:
         return loss
 
     result = optimizer.step(closure)
-    assert len(calls) == 1, f"closure called {len(calls)} times"
-    assert result is not None, "step(closure) must return the closure's loss"
+    if not (len(calls) == 1):
+        raise AssertionError(f"closure called {len(calls)} times")
+    if not (result is not None):
+        raise AssertionError("step(closure) must return the closure's loss")
 
 
 @check("optimizer")
@@ -136,7 +143,8 @@ def check_param_group_lr(component: ComponentRef) -> None:
     b = a.detach().clone().requires_grad_(True)
     a0, b0 = a.detach().clone(), b.detach().clone()
     optimizer = component.create([{"params": [a]}, {"params": [b], "lr": _LR * 1e-4}], lr=_LR)
-    assert optimizer.param_groups[1]["lr"] == _LR * 1e-4
+    if not (optimizer.param_groups[1]["lr"] == _LR * 1e-4):
+        raise AssertionError('check failed: optimizer.param_groups[1]["lr"] == _LR * 1e-4')
     for _ in range(3):
         optimizer.zero_grad(set_to_none=True)
         loss = (a**2).sum() + (b**2).sum()
@@ -144,8 +152,10 @@ def check_param_group_lr(component: ComponentRef) -> None:
         optimizer.step()
     moved_a = float((a.detach() - a0).abs().max())
     moved_b = float((b.detach() - b0).abs().max())
-    assert moved_a > 0, "the base-lr group did not move"
-    assert moved_b < moved_a, f"the small-lr group moved as much ({moved_b}) as the base one ({moved_a})"
+    if not (moved_a > 0):
+        raise AssertionError("the base-lr group did not move")
+    if not (moved_b < moved_a):
+        raise AssertionError(f"the small-lr group moved as much ({moved_b}) as the base one ({moved_a})")
 
 
 @check("optimizer")
@@ -158,8 +168,10 @@ def check_skips_params_without_grad(component: ComponentRef) -> None:
     before = frozen.detach().clone()
     optimizer = component.create([weight, bias, frozen], **_options(component))
     _run(component, optimizer, weight, bias, data, 3)
-    assert frozen.grad is None
-    assert torch.equal(frozen, before), "a parameter without a gradient was changed"
+    if not (frozen.grad is None):
+        raise AssertionError('check failed: frozen.grad is None')
+    if not (torch.equal(frozen, before)):
+        raise AssertionError("a parameter without a gradient was changed")
 
 
 @check("optimizer")
@@ -170,4 +182,5 @@ def check_zero_grad_set_to_none(component: ComponentRef) -> None:
     _run(component, optimizer, weight, bias, data, 1)
     _backward(component, _loss(weight, bias, data))
     optimizer.zero_grad(set_to_none=True)
-    assert weight.grad is None and bias.grad is None
+    if not (weight.grad is None and bias.grad is None):
+        raise AssertionError('check failed: weight.grad is None and bias.grad is None')

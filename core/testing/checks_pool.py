@@ -30,18 +30,23 @@ def check_pool_shapes(component: ComponentRef) -> None:
     for height, width in _SIZES:
         x = _input(height, width)
         out = kept(x)
-        assert tuple(out.shape) == (2, 6 * mult, 1, 1), f"{height}x{width}: unflattened shape {tuple(out.shape)}"
+        if not (tuple(out.shape) == (2, 6 * mult, 1, 1)):
+            raise AssertionError(f"{height}x{width}: unflattened shape {tuple(out.shape)}")
         out_flat = flat(x)
-        assert tuple(out_flat.shape) == (2, 6 * mult), f"{height}x{width}: flattened shape {tuple(out_flat.shape)}"
-        assert (out_flat == out.flatten(1)).all(), "flatten=True must equal flattening the unflattened output"
+        if not (tuple(out_flat.shape) == (2, 6 * mult)):
+            raise AssertionError(f"{height}x{width}: flattened shape {tuple(out_flat.shape)}")
+        if not ((out_flat == out.flatten(1)).all()):
+            raise AssertionError("flatten=True must equal flattening the unflattened output")
 
 
 @check("pool", requires=("identity",))
 def check_identity_pool(component: ComponentRef) -> None:
     """The identity pool returns the map unchanged (flattened to (B, C*H*W) only when asked)."""
     x = _input(5, 7)
-    assert (component.create(flatten=False)(x) == x).all()
-    assert tuple(component.create(flatten=True)(x).shape) == (2, 6 * 5 * 7)
+    if not ((component.create(flatten=False)(x) == x).all()):
+        raise AssertionError('check failed: (component.create(flatten=False)(x) == x).all()')
+    if not (tuple(component.create(flatten=True)(x).shape) == (2, 6 * 5 * 7)):
+        raise AssertionError('check failed: tuple(component.create(flatten=True)(x).shape) == (2, 6 * 5 * 7)')
 
 
 @check("pool")
@@ -50,13 +55,17 @@ def check_pool_is_module_and_finite(component: ComponentRef) -> None:
     import torch
 
     pool = component.create(flatten=True)
-    assert isinstance(pool, torch.nn.Module), f"pool built a {type(pool).__name__}, expected an nn.Module"
-    assert sum(p.numel() for p in pool.parameters()) == 0, "global pools must not have parameters"
+    if not (isinstance(pool, torch.nn.Module)):
+        raise AssertionError(f"pool built a {type(pool).__name__}, expected an nn.Module")
+    if not (sum(p.numel() for p in pool.parameters()) == 0):
+        raise AssertionError("global pools must not have parameters")
     x = _input(3, 3).requires_grad_(True)
     out = pool(x)
-    assert torch.isfinite(out).all()
+    if not (torch.isfinite(out).all()):
+        raise AssertionError('check failed: torch.isfinite(out).all()')
     out.sum().backward()
-    assert x.grad is not None and torch.isfinite(x.grad).all()
+    if not (x.grad is not None and torch.isfinite(x.grad).all()):
+        raise AssertionError('check failed: x.grad is not None and torch.isfinite(x.grad).all()')
 
 
 @check("pool")
@@ -68,4 +77,5 @@ def check_pool_batch_independent(component: ComponentRef) -> None:
     x = _input(4, 4)
     together = pool(x)
     apart = torch.cat([pool(x[i : i + 1]) for i in range(x.shape[0])])
-    assert torch.allclose(together, apart, atol=1e-6)
+    if not (torch.allclose(together, apart, atol=1e-6)):
+        raise AssertionError('check failed: torch.allclose(together, apart, atol=1e-6)')

@@ -91,33 +91,44 @@ def check_reader_contract(component: ComponentRef) -> None:
 
     reader = _build(component)
     n = len(reader)
-    assert n > 0, "the reader is empty on its sample dataset"
+    if not (n > 0):
+        raise AssertionError("the reader is empty on its sample dataset")
     items = _items(reader)
-    assert len(items) == n, f"len() is {n} but {len(items)} samples were read"
+    if not (len(items) == n):
+        raise AssertionError(f"len() is {n} but {len(items)} samples were read")
     for item in items:
-        assert len(item) >= 2, f"a sample must be (sample, target, ...), got {len(item)} elements"
+        if not (len(item) >= 2):
+            raise AssertionError(f"a sample must be (sample, target, ...), got {len(item)} elements")
         sample, target = item[0], item[1]
         ok = isinstance(sample, (bytes, bytearray, Image.Image, io.IOBase)) or hasattr(sample, "read")
-        assert ok, f"sample must be a binary file-like object, bytes or a PIL image, got {type(sample).__name__}"
-        assert target is None or isinstance(target, int), f"target must be an int or None, got {type(target).__name__}"
+        if not (ok):
+            raise AssertionError(f"sample must be a binary file-like object, bytes or a PIL image, got {type(sample).__name__}")
+        if not (target is None or isinstance(target, int)):
+            raise AssertionError(f"target must be an int or None, got {type(target).__name__}")
         img = load_image(sample, "RGB", None)
-        assert img.size[0] > 0 and img.size[1] > 0
+        if not (img.size[0] > 0 and img.size[1] > 0):
+            raise AssertionError('check failed: img.size[0] > 0 and img.size[1] > 0')
     mapping = getattr(reader, "class_to_idx", {})
-    assert isinstance(mapping, dict), "class_to_idx must be a dict"
+    if not (isinstance(mapping, dict)):
+        raise AssertionError("class_to_idx must be a dict")
     if mapping:
         values = set(mapping.values())
-        assert all(t is None or t in values for _, t, *_ in items), "targets outside class_to_idx"
+        if not (all(t is None or t in values for _, t, *_ in items)):
+            raise AssertionError("targets outside class_to_idx")
 
 
 @check("reader")
 def check_reader_stable(component: ComponentRef) -> None:
     """Two readers on the same data agree: same class map, same order of samples and targets."""
     first, second = _build(component), _build(component)
-    assert getattr(first, "class_to_idx", {}) == getattr(second, "class_to_idx", {}), "class map not stable"
+    if not (getattr(first, "class_to_idx", {}) == getattr(second, "class_to_idx", {})):
+        raise AssertionError("class map not stable")
     a, b = _items(first), _items(second)
-    assert [t for _, t, *_ in a] == [t for _, t, *_ in b], "sample order / targets not stable"
+    if not ([t for _, t, *_ in a] == [t for _, t, *_ in b]):
+        raise AssertionError("sample order / targets not stable")
     if not component_iterable(first):
-        assert first.filenames() == second.filenames(), "file names not stable"
+        if not (first.filenames() == second.filenames()):
+            raise AssertionError("file names not stable")
 
 
 @check("reader")
@@ -127,12 +138,17 @@ def check_reader_filenames(component: ComponentRef) -> None:
     if component_iterable(reader):
         skip("streaming readers have no per-index file names")
     names = reader.filenames()
-    assert len(names) == len(reader)
-    assert all(isinstance(n, str) and n for n in names), "file names must be non-empty strings"
-    assert reader.filename(0) == names[0]
+    if not (len(names) == len(reader)):
+        raise AssertionError('check failed: len(names) == len(reader)')
+    if not (all(isinstance(n, str) and n for n in names)):
+        raise AssertionError("file names must be non-empty strings")
+    if not (reader.filename(0) == names[0]):
+        raise AssertionError('check failed: reader.filename(0) == names[0]')
     base = reader.filename(0, basename=True)
-    assert "/" not in base and base == os.path.basename(base), f"basename=True gave {base!r}"
-    assert isinstance(reader.filename(0, absolute=True), str)
+    if not ("/" not in base and base == os.path.basename(base)):
+        raise AssertionError(f"basename=True gave {base!r}")
+    if not (isinstance(reader.filename(0, absolute=True), str)):
+        raise AssertionError('check failed: isinstance(reader.filename(0, absolute=True), str)')
 
 
 @check("reader")
@@ -141,8 +157,10 @@ def check_reader_picklable(component: ComponentRef) -> None:
     reader = _build(component)
     _items(reader)  # open handles first: they must not break pickling
     copy = pickle.loads(pickle.dumps(reader))
-    assert len(copy) == len(reader)
-    assert [(_raw(s), t) for s, t, *_ in _items(copy)] == [(_raw(s), t) for s, t, *_ in _items(reader)]
+    if not (len(copy) == len(reader)):
+        raise AssertionError('check failed: len(copy) == len(reader)')
+    if not ([(_raw(s), t) for s, t, *_ in _items(copy)] == [(_raw(s), t) for s, t, *_ in _items(reader)]):
+        raise AssertionError('check failed: [(_raw(s), t) for s, t, *_ in _items(copy)] == [(_raw(s), t) for s, t, *_ in _items(reader)]')
 
 
 @check("reader")
@@ -166,4 +184,5 @@ def check_reader_dataloader_workers(component: ComponentRef) -> None:
         else sorted(int(t) for _, t in dataset)
     loader = DataLoader(dataset, batch_size=2, num_workers=2)
     seen = sorted(int(t) for _, targets in loader for t in targets)
-    assert seen == serial, f"workers yielded targets {seen}, a single process {serial}"
+    if not (seen == serial):
+        raise AssertionError(f"workers yielded targets {seen}, a single process {serial}")
