@@ -9,8 +9,6 @@ are resolved lazily on first attribute access.
 from __future__ import annotations
 
 from ._lazy import lazy_exports
-
-
 from ._version import __version__
 from .errors import (
     AmbiguousComponentError,
