@@ -113,3 +113,31 @@ def test_compile_fullgraph_tiny():
 @pytest.mark.parametrize("name", ["resnet18", "resnet50d", "vgg11"])
 def test_compile_fullgraph(name):
     _compile_matches(name)
+
+
+#: Deeper than resnet50 (3+4+6+3 blocks): the same stems and blocks as a shallower sibling, repeated.
+#: Every code path exists at depth <= 16 blocks, so CI sweeps those; the rest run with --run-large.
+MAX_CI_BLOCKS = 16
+
+
+def _every_builtin_model() -> list:
+    params = []
+    for name in core.list_names("model"):
+        spec = core.get_spec("model", name)
+        if not spec.target.startswith("pimm.plugins."):
+            continue  # third-party models get the conformance kit, not this builtin sweep
+        deep = sum(spec.arch_args.get("layers") or ()) > MAX_CI_BLOCKS
+        marks = [pytest.mark.large] if "large" in spec.tags or deep else []
+        params.append(pytest.param(name, id=name, marks=marks))
+    return params
+
+
+@pytest.mark.parametrize("name", _every_builtin_model())
+def test_every_builtin_model_scripts_traces_and_exports(name):
+    """TorchScript, FX and torch.export of every builtin architecture match eager at 32x32."""
+    model = _model(name)
+    with torch.no_grad():
+        expected = model(X32)
+        for tool, convert in TOOLS.items():
+            converted = convert(model)
+            assert torch.allclose(converted(X32), expected, atol=1e-5, rtol=1e-4), tool
