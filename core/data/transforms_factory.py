@@ -208,6 +208,12 @@ def transforms_imagenet_train(
     return _compose(primary + secondary + final)
 
 
+def _fixed_interpolation(interpolation: str) -> str:
+    """A validated interpolation name for deterministic pipelines: 'random' means bilinear there."""
+    interpolation = _check_interpolation(interpolation)
+    return "bilinear" if interpolation == "random" else interpolation
+
+
 def transforms_imagenet_eval(
     img_size: ImgSize = 224,
     crop_pct: float | None = None,
@@ -221,9 +227,7 @@ def transforms_imagenet_eval(
 ) -> Any:
     """The eval pipeline: resize to ``floor(size / crop_pct)`` then crop by ``crop_mode``, then tensor."""
     mean_t, std_t = _check_stats(mean, std)
-    interpolation = _check_interpolation(interpolation)
-    if interpolation == "random":
-        interpolation = "bilinear"
+    interpolation = _fixed_interpolation(interpolation)
     crop_pct = crop_pct or DEFAULT_CROP_PCT
     if crop_pct <= 0:
         raise ConfigError(f"crop_pct must be positive (e.g. 0.875), got {crop_pct!r}")
@@ -264,9 +268,7 @@ def transforms_noaug_train(
 ) -> Any:
     """Training without augmentation: resize (shorter edge for an int size) + centre crop + tensor."""
     mean_t, std_t = _check_stats(mean, std)
-    interpolation = _check_interpolation(interpolation)
-    if interpolation == "random":
-        interpolation = "bilinear"
+    interpolation = _fixed_interpolation(interpolation)
     steps = [_aug("resize", size=img_size, interpolation=interpolation), _aug("center_crop", size=img_size)]
     return _compose(steps + _final_steps(mean_t, std_t, normalize, use_prefetcher))
 
