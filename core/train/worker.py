@@ -5,6 +5,7 @@ Errors print one line (``pimm: error: ...``) on stderr, which the launching proc
 
 from __future__ import annotations
 
+import os
 import sys
 from pathlib import Path
 
@@ -49,4 +50,10 @@ def wall_start() -> float:
 
 
 if __name__ == "__main__":
-    sys.exit(main(sys.argv[1:]))
+    status = main(sys.argv[1:])
+    # The run is over and its process group left. Exit without interpreter teardown: destructors of
+    # torch's background (gloo, DataLoader) threads can abort at exit ("terminate called without an
+    # active exception") after a successful run, which the launcher would report as a failure.
+    sys.stdout.flush()
+    sys.stderr.flush()
+    os._exit(status)
