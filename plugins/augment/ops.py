@@ -24,9 +24,9 @@ from pimm.core.errors import ConfigError
 from .levels import LEVEL_DENOM, LEVELS, SIGNED
 from .op_specs import OP_TABLE, OpHParams
 from .ops_pil import PIL_OPS, pil_fill, pil_resample
-from .ops_tensor import PIXEL_OPS, TensorCtx
+from .ops_tensor import PIXEL_OPS, UINT8_NATIVE, TensorCtx
 from .ops_tensor_geom import GEOMETRIC_OPS, OTHER_OPS, premultiply, unpremultiply
-from .tensor_io import as_batch, decode, encode, fill_values, settle, unbatch
+from .tensor_io import WorkInfo, as_batch, decode, encode, fill_values, put, settle, take, unbatch
 
 __all__ = ["AugmentOp", "BuiltinOp", "sample_magnitude", "sample_magnitudes", *OP_TABLE]
 
@@ -148,11 +148,15 @@ class AugmentOp:
         if idx.numel():
             mags = sample_magnitudes(idx.numel(), self.magnitude, self.mstd, self.mmax)
             if idx.numel() == n:
-                x = decode(self.run_batch(encode(x, info), mags, info.exact), info)
+                x = self.run_user(x, mags, info)
             else:
-                dev = idx.to(x.device)
-                x[dev] = decode(self.run_batch(encode(x[dev], info), mags, info.exact), info)
+                put(x, idx, self.run_user(take(x, idx), mags, info))
         return unbatch(x, info)
+
+    def run_user(self, x: torch.Tensor, magnitudes: torch.Tensor, info: WorkInfo) -> torch.Tensor:
+        """Apply to a batch in the user's dtype (``info``) at the given per-sample magnitudes;
+        ``x`` belongs to the op. The default converts to the working format and back."""
+        return decode(self.run_batch(encode(x, info), magnitudes, info.exact), info)
 
     def tensor_ctx(self, x: torch.Tensor, exact: bool) -> TensorCtx:
         """Fill values, exactness and per-sample resampling modes for a working batch."""
@@ -165,14 +169,18 @@ class AugmentOp:
                 modes = [interp] * x.shape[0]
         return TensorCtx(fill=fill_values(x.shape[1], self.hparams.img_mean), exact=exact, modes=modes)
 
-    def run_batch(self, x: torch.Tensor, magnitudes: torch.Tensor, exact: bool) -> torch.Tensor:
-        """Apply to every sample of a working batch at the given per-sample magnitudes."""
-        n = x.shape[0]
+    def sample_args(self, magnitudes: torch.Tensor, device: torch.device) -> tuple:
+        """Per-sample arguments at ``magnitudes`` (with the random sign flip where the op has one)."""
+        n = magnitudes.shape[0]
         if self.signed:
             sign = torch.where(torch.rand(n) > 0.5, -1.0, 1.0).double()
         else:
             sign = torch.ones(n, dtype=torch.float64)
-        args = tuple(a.to(x.device) for a in self.level_args(magnitudes / LEVEL_DENOM, sign))
+        return tuple(a.to(device) for a in self.level_args(magnitudes / LEVEL_DENOM, sign))
+
+    def run_batch(self, x: torch.Tensor, magnitudes: torch.Tensor, exact: bool) -> torch.Tensor:
+        """Apply to every sample of a working batch at the given per-sample magnitudes."""
+        args = self.sample_args(magnitudes, x.device)
         ctx = self.tensor_ctx(x, exact)
         if self.colour_only and x.shape[1] == 4:
             out = torch.cat((self.apply_tensor_args(x[:, :3], args, _ctx_channels(ctx, 3)), x[:, 3:]), dim=1)
@@ -198,6 +206,18 @@ class BuiltinOp(AugmentOp):
 
     def apply_pil(self, img: Image.Image, *args: Any, resample: Any = None, fill: Any = None) -> Image.Image:
         return PIL_OPS[self.name](img, *args, resample=resample, fill=fill)
+
+    def run_user(self, x: torch.Tensor, magnitudes: torch.Tensor, info: WorkInfo) -> torch.Tensor:
+        if not (info.exact and self.name in UINT8_NATIVE):
+            return super().run_user(x, magnitudes, info)
+        # 8-bit-level ops run on the uint8 samples themselves (alpha of RGBA kept as it is)
+        fn = PIXEL_OPS[self.name]
+        args = self.sample_args(magnitudes, x.device)
+        ctx = self.tensor_ctx(x, True)
+        if x.shape[1] == 4:
+            x[:, :3] = fn(x[:, :3], args, _ctx_channels(ctx, 3))
+            return x
+        return fn(x, args, ctx)
 
     def apply_tensor_args(self, x: torch.Tensor, args: tuple, ctx: TensorCtx) -> torch.Tensor:
         fn = PIXEL_OPS.get(self.name) or GEOMETRIC_OPS.get(self.name) or OTHER_OPS[self.name]

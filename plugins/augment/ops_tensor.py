@@ -18,7 +18,7 @@ from dataclasses import dataclass, field
 
 import torch
 
-__all__ = ["TensorCtx", "PIXEL_OPS", "grayscale", "blend"]
+__all__ = ["TensorCtx", "PIXEL_OPS", "UINT8_NATIVE", "grayscale", "blend"]
 
 
 @dataclass
@@ -70,9 +70,10 @@ def _flat_levels(x: torch.Tensor, exact: bool) -> torch.Tensor:
     return (_levels(x, exact).to(torch.int32) + rows).reshape(-1)
 
 
-def _apply_lut(flat: torch.Tensor, lut: torch.Tensor, shape: torch.Size) -> torch.Tensor:
-    """Map levels through per-(sample, channel) tables ``lut`` (N, C, 256), given ``_flat_levels``."""
-    return lut.to(torch.float32).reshape(-1).index_select(0, flat).view(shape)
+def _apply_lut(flat: torch.Tensor, lut: torch.Tensor, like: torch.Tensor) -> torch.Tensor:
+    """Map levels through per-(sample, channel) tables ``lut`` (N, C, 256), given ``_flat_levels``;
+    the result has ``like``'s shape and dtype (uint8 tables stay uint8: no float round trip)."""
+    return lut.to(like.dtype).reshape(-1).index_select(0, flat).view(like.shape)
 
 
 def _table(x: torch.Tensor) -> torch.Tensor:
@@ -82,11 +83,17 @@ def _table(x: torch.Tensor) -> torch.Tensor:
 
 def invert(x: torch.Tensor, args: tuple, ctx: TensorCtx) -> torch.Tensor:
     """255 - x."""
+    if x.dtype == torch.uint8:
+        return x.bitwise_not_()
     return x.neg_().add_(255.0)
 
 
 def posterize(x: torch.Tensor, args: tuple, ctx: TensorCtx) -> torch.Tensor:
     """Keep ``bits`` high bits per sample (8 or more: unchanged; 0: black)."""
+    if x.dtype == torch.uint8:  # bits are whole numbers (the level mapping truncates)
+        shift = 8 - args[0].clamp(0, 8).to(device=x.device, dtype=torch.int32)
+        mask = (torch.full_like(shift, 255) << shift) & 255
+        return x.bitwise_and_(mask.to(torch.uint8).view(-1, 1, 1, 1))
     step = _col(torch.pow(2.0, 8 - args[0].clamp(0, 8)))
     v = x if ctx.exact else _levels(x)
     return v.div_(step).floor_().mul_(step)
@@ -96,7 +103,7 @@ def solarize(x: torch.Tensor, args: tuple, ctx: TensorCtx) -> torch.Tensor:
     """Invert levels at or above the per-sample threshold."""
     levels = _table(x).view(1, 1, 256)
     lut = torch.where(levels >= _col(args[0]).double().view(-1, 1, 1), 255.0 - levels, levels)
-    return _apply_lut(_flat_levels(x, ctx.exact), lut.expand(x.shape[0], x.shape[1], 256), x.shape)
+    return _apply_lut(_flat_levels(x, ctx.exact), lut.expand(x.shape[0], x.shape[1], 256), x)
 
 
 def solarize_add(x: torch.Tensor, args: tuple, ctx: TensorCtx) -> torch.Tensor:
@@ -104,7 +111,7 @@ def solarize_add(x: torch.Tensor, args: tuple, ctx: TensorCtx) -> torch.Tensor:
     levels = _table(x).view(1, 1, 256)
     added = (levels + args[0].double().view(-1, 1, 1)).clamp(max=255)
     lut = torch.where(levels < 128, added, levels)
-    return _apply_lut(_flat_levels(x, ctx.exact), lut.expand(x.shape[0], x.shape[1], 256), x.shape)
+    return _apply_lut(_flat_levels(x, ctx.exact), lut.expand(x.shape[0], x.shape[1], 256), x)
 
 
 def auto_contrast(x: torch.Tensor, args: tuple, ctx: TensorCtx) -> torch.Tensor:
@@ -116,7 +123,7 @@ def auto_contrast(x: torch.Tensor, args: tuple, ctx: TensorCtx) -> torch.Tensor:
     levels = _table(x)
     lut = (levels * scale[..., None] - (lo * scale)[..., None]).trunc().clamp(0, 255)
     lut = torch.where((hi > lo)[..., None], lut, levels.expand_as(lut))
-    return _apply_lut(_flat_levels(v, True), lut, x.shape)
+    return _apply_lut(_flat_levels(v, True), lut, x)
 
 
 def equalize(x: torch.Tensor, args: tuple, ctx: TensorCtx) -> torch.Tensor:
@@ -134,7 +141,7 @@ def equalize(x: torch.Tensor, args: tuple, ctx: TensorCtx) -> torch.Tensor:
     keep = (present.sum(dim=1, keepdim=True) <= 1) | (step == 0)
     levels = torch.arange(256, device=x.device).expand(rows, 256)
     lut = torch.where(keep, levels, lut)
-    return _apply_lut(flat, lut, x.shape)
+    return _apply_lut(flat, lut, x)
 
 
 def color(x: torch.Tensor, args: tuple, ctx: TensorCtx) -> torch.Tensor:
@@ -180,6 +187,13 @@ def sharpness(x: torch.Tensor, args: tuple, ctx: TensorCtx) -> torch.Tensor:
     """Blend with the smoothed image by the per-sample factor (>1 sharpens)."""
     return blend(smooth(x, ctx.exact), x, args[0], ctx.exact)
 
+
+#: Pixel ops whose function also takes a uint8 batch (8-bit levels) and returns uint8, computing
+#: in integers or through lookup tables: with uint8 input they skip the float working format.
+UINT8_NATIVE = frozenset({
+    "AutoContrast", "Equalize", "Invert", "Posterize", "PosterizeIncreasing", "PosterizeOriginal",
+    "Solarize", "SolarizeIncreasing", "SolarizeAdd",
+})
 
 #: Tensor function per builtin pixel op name.
 PIXEL_OPS = {

@@ -36,7 +36,7 @@ from .policy_tables import (
     RAND_WEIGHTS,
     RAND_WEIGHTS_3A,
 )
-from .tensor_io import WorkInfo, as_batch, decode, encode, unbatch
+from .tensor_io import WorkInfo, as_batch, decode, encode, put, take, unbatch
 
 __all__ = ["RandAugment", "AutoAugment", "AugMixAugment", "make_op", "build_rand_augment",
            "build_auto_augment", "build_augmix", "apply_choices"]
@@ -75,8 +75,7 @@ def apply_choices(x: torch.Tensor, ops: Sequence[Any], choice: torch.Tensor, inf
         if members.numel() == 0:
             continue
         mags = sample_magnitudes(members.numel(), op.magnitude, op.mstd, op.mmax)
-        dev = members.to(x.device)
-        x[dev] = decode(op.run_batch(encode(x[dev], info), mags, info.exact), info)
+        put(x, members, op.run_user(take(x, members), mags, info))
     return x
 
 

@@ -13,7 +13,7 @@ import torch
 
 from pimm.core.errors import ConfigError
 
-__all__ = ["WorkInfo", "as_batch", "encode", "decode", "unbatch", "to_work", "from_work", "settle", "fill_values"]
+__all__ = ["WorkInfo", "as_batch", "encode", "decode", "to_uint8", "take", "put", "unbatch", "to_work", "from_work", "settle", "fill_values"]
 
 
 @dataclass(frozen=True)
@@ -40,9 +40,30 @@ def encode(x: torch.Tensor, info: WorkInfo) -> torch.Tensor:
     return x.to(torch.float32) if info.exact else x.to(torch.float32) * 255.0
 
 
+def to_uint8(x: torch.Tensor) -> torch.Tensor:
+    """Clipped float levels → uint8, truncating. Goes through int16: on the CPU torch converts
+    float32 → int16 → uint8 about four times faster than float32 → uint8 directly."""
+    return x.to(torch.int16).to(torch.uint8)
+
+
 def decode(x: torch.Tensor, info: WorkInfo) -> torch.Tensor:
     """Working samples (already clipped, 8-bit levels when exact) → the user's dtype."""
-    return x.to(torch.uint8) if info.exact else (x / 255.0).to(info.dtype)
+    return to_uint8(x) if info.exact else (x / 255.0).to(info.dtype)
+
+
+def take(x: torch.Tensor, idx: torch.Tensor) -> torch.Tensor:
+    """The samples ``idx`` of a batch, as a new tensor (``index_select``: on the CPU about ten
+    times faster than ``x[idx]``, which indexes element by element)."""
+    return x.index_select(0, idx.to(x.device))
+
+
+def put(x: torch.Tensor, idx: torch.Tensor, values: torch.Tensor) -> torch.Tensor:
+    """Write ``values`` back into samples ``idx`` of ``x`` in place, one contiguous copy per sample
+    (faster than ``x[idx] = values`` or ``index_copy_`` on the CPU for the small groups policies
+    produce); returns ``x``."""
+    for j, i in enumerate(idx.tolist()):
+        x[i].copy_(values[j])
+    return x
 
 
 def unbatch(x: torch.Tensor, info: WorkInfo) -> torch.Tensor:
@@ -77,7 +98,7 @@ def settle(x: torch.Tensor, exact: bool) -> torch.Tensor:
 
 def from_work(x: torch.Tensor, info: WorkInfo) -> torch.Tensor:
     """Back to the user's dtype and layout."""
-    out = x.clamp(0, 255).to(torch.uint8) if info.exact else (x.clamp(0, 255) / 255.0).to(info.dtype)
+    out = to_uint8(x.clamp(0, 255)) if info.exact else (x.clamp(0, 255) / 255.0).to(info.dtype)
     return out[0] if info.single else out
 
 

@@ -10,8 +10,9 @@ from pimm import core
 from pimm.core.data import augment_policy_from_config, rand_augment_transform
 from pimm.core.errors import ConfigError
 from pimm.plugins.augment.op_specs import OP_TABLE
-from pimm.plugins.augment.ops_tensor import TensorCtx
-from pimm.plugins.augment.tensor_io import fill_values, from_work, to_work
+from pimm.plugins.augment.ops import AugmentOp
+from pimm.plugins.augment.ops_tensor import UINT8_NATIVE, TensorCtx
+from pimm.plugins.augment.tensor_io import WorkInfo, fill_values, from_work, to_work
 
 ALL_OPS = list(OP_TABLE)
 HP = {"img_mean": (124, 116, 104), "interpolation": "bilinear", "translate_const": 10}
@@ -105,6 +106,31 @@ def test_tensor_ops_equal_the_pil_path(mode):
             got = from_work(op.apply_tensor_args(x, tuple(torch.tensor([float(a)]) for a in args), ctx), info)
             diff = np.abs(got.permute(1, 2, 0).numpy().astype(int) - ref.astype(int))
             assert diff.max() <= 1 and diff.mean() < 0.02, (name, mode, sign, diff.max(), diff.mean())
+
+
+@pytest.mark.parametrize("name", sorted(UINT8_NATIVE))
+@pytest.mark.parametrize("channels", [1, 3, 4, 13])
+def test_uint8_native_ops_equal_the_float_path_and_pil(name, channels):
+    """The uint8 fast path of the 8-bit-level ops gives the float working path's bytes at every
+    magnitude (0 and 10 included: posterize to 0/8 bits, solarize at 0/256), and PIL's per sample."""
+    from PIL import Image
+
+    op = core.create("augment", name, p=1.0, magnitude=5, hparams=HP)
+    x = _batch(11, channels)
+    mags = torch.linspace(0, 10, 11, dtype=torch.float64)
+    info = WorkInfo(single=False, dtype=torch.uint8)
+    torch.manual_seed(0)
+    fast = op.run_user(x.clone(), mags, info)
+    torch.manual_seed(0)
+    slow = AugmentOp.run_user(op, x.clone(), mags, info)
+    assert fast.dtype == torch.uint8 and torch.equal(fast, slow), name
+    if channels in (3, 4):
+        mode = "RGB" if channels == 3 else "RGBA"
+        for i in range(11):
+            img = Image.fromarray(x[i].permute(1, 2, 0).numpy().copy(), mode)
+            args = op.level_args(float(mags[i]) / 10, 1.0)
+            ref = np.asarray(op.apply_pil(img, *args))
+            assert np.array_equal(fast[i].permute(1, 2, 0).numpy(), ref), (name, i)
 
 
 @pytest.mark.parametrize("config", ["rand-m9-mstd0.5", "rand-m9-mstd0.5-inc1", "rand-tweights-n3", "v0",
