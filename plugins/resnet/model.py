@@ -97,7 +97,7 @@ class ResNet(nn.Module):
         self.bn1 = norm_layer(inplanes)
         self.act1 = nn.ReLU(inplace=True)
         self.maxpool = make_stem_pool(inplanes, replace_stem_pool, aa, norm_layer)
-        self.feature_info: list[dict[str, Any]] = [{"num_chs": inplanes, "reduction": 2, "module": "act1"}]
+        self.feature_info = [{"num_chs": inplanes, "reduction": 2, "module": "act1"}]
 
         stages, stage_info = make_stages(
             blocks, channels, layers, inplanes,

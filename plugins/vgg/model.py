@@ -73,8 +73,8 @@ class VGG(nn.Module):
         self.drop_rate = float(drop_rate)
         self.grad_checkpointing = False
         self.pretrained_cfg = {}
-        self.feature_info: list[dict[str, Any]] = []
-        self.feature_ends: list[int] = []
+        self.feature_info = []  # no annotation here: TorchScript warns on annotated attributes in __init__
+        self.feature_ends = []
         layers: list[nn.Module] = []
         channels, stride = in_chans, 1
         for item in layer_cfg:

@@ -59,6 +59,18 @@ def test_script_trace_export_match_eager(name, options, tools):
             assert torch.allclose(converted(X32), expected, atol=1e-5), tool
 
 
+@pytest.mark.parametrize("name", ["resnet10t", "vgg11"])
+def test_scripting_raises_no_warning_of_ours(name):
+    """TorchScript parses the constructors; nothing in them may make it warn (torch's own
+    deprecation notice for torch.jit aside)."""
+    model = _model(name)
+    with warnings.catch_warnings(record=True) as caught:
+        warnings.simplefilter("always")
+        torch.jit.script(model)
+    ours = [str(w.message) for w in caught if not issubclass(w.category, FutureWarning)]
+    assert not ours
+
+
 def test_traced_model_backpropagates():
     traced = torch.fx.symbolic_trace(core.create("model", "test_resnet", num_classes=3).train())
     traced(X32).sum().backward()
