@@ -13,7 +13,7 @@ import warnings
 
 import pytest
 import torch
-from conftest import filled
+from family_helpers import filled
 
 from pimm import core
 

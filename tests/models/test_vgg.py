@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import pytest
 import torch
-from conftest import deterministic_fill, filled, fixed_input, keys_digest
+from family_helpers import deterministic_fill, filled, fixed_input, keys_digest
 
 from pimm import core
 from pimm.core.errors import ConfigError, OptionsError
