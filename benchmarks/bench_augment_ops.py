@@ -1,6 +1,6 @@
 """RandAugment figures: PIL img/s side by side with timm, and the batched tensor path per image.
 
-- ``augment.randaugment_pil``: img/s of ``rand_augment_transform('rand-m9-mstd0.5', hparams)`` on a
+- ``augment.randaugment_pil``: img/s (CPU process time, same seeds for both, interleaved) of ``rand_augment_transform('rand-m9-mstd0.5', hparams)`` on a
   400x383 RGB PIL image, hparams as ``create_transform(224, is_training=True)`` builds them
   (translate_const 100, img_mean (124, 116, 104), bilinear), pimm and timm, ratio = pimm / timm.
 - ``augment.randaugment_pil_random_interp``: the same without an interpolation (random
@@ -40,16 +40,27 @@ def _image(width: int = 400, height: int = 383):
     return Image.fromarray(arr.astype(np.uint8))
 
 
-def _img_per_s(transform, img, seconds: float = 1.5) -> float:
-    random.seed(0)
-    for _ in range(10):
-        transform(img)
-    count, start = 0, time.perf_counter()
-    while time.perf_counter() - start < seconds:
-        for _ in range(20):
+def _seeded_rounds(transforms: dict, img, rounds: int = 6, calls: int = 150, passes: int = 3) -> dict[str, float]:
+    """img/s of each transform, measured in interleaved rounds: round ``r`` seeds Python's and
+    NumPy's generators with ``r`` before each transform, so all of them draw the same ops and
+    magnitudes; each round keeps its fastest of ``passes`` passes (CPU process time: a shared
+    machine only ever adds time)."""
+    import numpy as np
+
+    best = {name: [float("inf")] * rounds for name in transforms}
+    for transform in transforms.values():
+        for _ in range(10):
             transform(img)
-        count += 20
-    return count / (time.perf_counter() - start)
+    for _ in range(passes):
+        for r in range(rounds):
+            for name, transform in transforms.items():
+                random.seed(r)
+                np.random.seed(r)
+                start = time.process_time()
+                for _ in range(calls):
+                    transform(img)
+                best[name][r] = min(best[name][r], time.process_time() - start)
+    return {name: rounds * calls / sum(times) for name, times in best.items()}
 
 
 def _pil_side_by_side(interpolation: str | None) -> dict[str, float]:
@@ -57,20 +68,17 @@ def _pil_side_by_side(interpolation: str | None) -> dict[str, float]:
 
     img = _image()
     pimm_hp = dict(_HPARAMS, interpolation=interpolation) if interpolation else dict(_HPARAMS)
-    pimm_tf = rand_augment_transform(_CONFIG, pimm_hp)
-    if timm_rand_augment_transform is None:
-        return {"pimm": _img_per_s(pimm_tf, img)}
-    timm_hp = dict(_HPARAMS)
-    if interpolation:
-        from PIL import Image
+    transforms = {"pimm": rand_augment_transform(_CONFIG, pimm_hp)}
+    if timm_rand_augment_transform is not None:
+        timm_hp = dict(_HPARAMS)
+        if interpolation:
+            from PIL import Image
 
-        timm_hp["interpolation"] = Image.Resampling.BILINEAR
-    timm_tf = timm_rand_augment_transform(_CONFIG, timm_hp)
-    figures = {"pimm": 0.0, "timm": 0.0}
-    for _ in range(2):  # interleaved, best of two: the machine may be shared
-        figures["pimm"] = max(figures["pimm"], _img_per_s(pimm_tf, img, 1.0))
-        figures["timm"] = max(figures["timm"], _img_per_s(timm_tf, img, 1.0))
-    figures["ratio"] = figures["pimm"] / figures["timm"]
+            timm_hp["interpolation"] = Image.Resampling.BILINEAR
+        transforms["timm"] = timm_rand_augment_transform(_CONFIG, timm_hp)
+    figures = _seeded_rounds(transforms, img)
+    if "timm" in figures:
+        figures["ratio"] = figures["pimm"] / figures["timm"]
     return figures
 
 
