@@ -142,16 +142,22 @@ class AugmentOp:
     def apply_tensor(self, img: torch.Tensor) -> torch.Tensor:
         """Tensor call: each sample is applied with probability ``p`` and its own magnitude."""
         x, info = as_batch(img)
-        n = x.shape[0]
-        chosen = torch.ones(n, dtype=torch.bool) if self.p >= 1.0 else torch.rand(n) <= self.p
-        idx = chosen.nonzero().flatten()
-        if idx.numel():
-            mags = sample_magnitudes(idx.numel(), self.magnitude, self.mstd, self.mmax)
-            if idx.numel() == n:
-                x = self.run_user(x, mags, info)
-            else:
-                put(x, idx, self.run_user(take(x, idx), mags, info))
-        return unbatch(x, info)
+        return unbatch(self.apply_members(x, torch.arange(x.shape[0]), info), info)
+
+    def apply_members(self, x: torch.Tensor, members: torch.Tensor, info: WorkInfo) -> torch.Tensor:
+        """Apply to samples ``members`` (ascending CPU indices) of a user-dtype batch that belongs
+        to the caller, each with probability ``p`` and its own magnitude; returns the batch.
+
+        Only the samples that run are gathered and converted, so a small group costs little.
+        """
+        if self.p < 1.0:
+            members = members[torch.rand(members.numel()) <= self.p]
+        if members.numel() == 0:
+            return x
+        mags = sample_magnitudes(members.numel(), self.magnitude, self.mstd, self.mmax)
+        if members.numel() == x.shape[0]:
+            return self.run_user(x, mags, info)
+        return put(x, members, self.run_user(take(x, members), mags, info))
 
     def run_user(self, x: torch.Tensor, magnitudes: torch.Tensor, info: WorkInfo) -> torch.Tensor:
         """Apply to a batch in the user's dtype (``info``) at the given per-sample magnitudes;

@@ -25,7 +25,6 @@ from .config_parse import (
     parse_rand_augment_config,
 )
 from .op_specs import OpHParams
-from .ops import sample_magnitudes
 from .policy_tables import (
     AUGMIX_OPS,
     AUTO_AUGMENT_TABLES,
@@ -36,7 +35,7 @@ from .policy_tables import (
     RAND_WEIGHTS,
     RAND_WEIGHTS_3A,
 )
-from .tensor_io import WorkInfo, as_batch, decode, encode, put, take, unbatch
+from .tensor_io import WorkInfo, as_batch, decode, encode, unbatch
 
 __all__ = ["RandAugment", "AutoAugment", "AugMixAugment", "make_op", "build_rand_augment",
            "build_auto_augment", "build_augmix", "apply_choices"]
@@ -60,22 +59,14 @@ def make_op(name: str, p: float, magnitude: float, mstd: float, mmax: float | No
 
 
 def apply_choices(x: torch.Tensor, ops: Sequence[Any], choice: torch.Tensor, info: WorkInfo) -> torch.Tensor:
-    """One step on a user-dtype batch, in place: sample i runs ``ops[choice[i]]`` (-1: nothing).
+    """One step on a user-dtype batch the caller owns: sample i runs ``ops[choice[i]]`` (-1: nothing);
+    returns the batch.
 
-    Each op runs once on the group of samples that chose it (and passed its probability); only
-    those samples are converted to the working format, which keeps the memory traffic small.
+    Each op runs once on the group of samples that chose it (see ``AugmentOp.apply_members``).
     """
     for k in torch.unique(choice).tolist():
-        if k < 0:
-            continue
-        op = ops[k]
-        members = (choice == k).nonzero().flatten()
-        if op.p < 1.0:
-            members = members[torch.rand(members.numel()) <= op.p]
-        if members.numel() == 0:
-            continue
-        mags = sample_magnitudes(members.numel(), op.magnitude, op.mstd, op.mmax)
-        put(x, members, op.run_user(take(x, members), mags, info))
+        if k >= 0:
+            x = ops[k].apply_members(x, (choice == k).nonzero().flatten(), info)
     return x
 
 

@@ -98,8 +98,7 @@ def settle(x: torch.Tensor, exact: bool) -> torch.Tensor:
 
 def from_work(x: torch.Tensor, info: WorkInfo) -> torch.Tensor:
     """Back to the user's dtype and layout."""
-    out = to_uint8(x.clamp(0, 255)) if info.exact else (x.clamp(0, 255) / 255.0).to(info.dtype)
-    return out[0] if info.single else out
+    return unbatch(decode(x.clamp(0, 255), info), info)
 
 
 def fill_values(channels: int, img_mean: tuple[int, ...]) -> torch.Tensor:
