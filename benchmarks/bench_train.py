@@ -1,6 +1,6 @@
 """Training figures: the pimm train loop's throughput against a minimal hand-written loop, and the demo.
 
-* ``train.resnet18_224_img_s``: img/s of :func:`pimm.core.train.loop.train_one_epoch` (the loop
+* ``train.resnet18_224_img_s``: img/s of :func:`pimm.core.app.train.loop.train_one_epoch` (the loop
   ``pimm train`` runs, with its schedule, metrics and progress bookkeeping) against the shortest
   correct PyTorch loop (forward, loss, backward, step), on the same in-memory batches, the same
   resnet18 and the same SGD, interleaved so load changes hit both alike. Target: ratio >= 0.95.
@@ -58,8 +58,8 @@ def _pimm_loop(model, data) -> float:  # noqa: ANN001
     import torch
 
     from pimm.core.optim import create_optimizer
-    from pimm.core.train.loop import TrainState, train_one_epoch
-    from pimm.core.train.schedule import LRSchedule
+    from pimm.core.app.train.loop import TrainState, train_one_epoch
+    from pimm.core.app.train.schedule import LRSchedule
 
     opt = create_optimizer(model, opt="momentum", lr=0.01, weight_decay=0.0, momentum=0.9)
     state = TrainState(model=model, raw_model=model, optimizer=opt,

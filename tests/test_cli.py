@@ -10,7 +10,7 @@ import pytest
 from pydantic import Field
 
 from pimm import core
-from pimm.core.cli import EXIT_ERROR, EXIT_FAILED, main
+from pimm.core.app.cli import EXIT_ERROR, EXIT_FAILED, main
 from pimm.core.specs import Options, PoolSpec
 
 

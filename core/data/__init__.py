@@ -14,7 +14,7 @@ _LAZY: dict[str, str] = {
     "IterableImageDataset": ".dataset",
     "BadImageError": ".image_load",
     "create_dataset": ".dataset_factory",
-    "create_reader": ".dataset_factory",
+    "create_reader": ".reader_factory",
     "load_class_map": ".class_map",
     # transforms, Mixup/CutMix, RandomErasing, losses (the classes live in the builtin augment plugin)
     "create_transform": ".transforms_factory",
@@ -27,7 +27,6 @@ _LAZY: dict[str, str] = {
     "IMAGENET_INCEPTION_MEAN": ".constants",
     "IMAGENET_INCEPTION_STD": ".constants",
     "DEFAULT_CROP_PCT": ".constants",
-    "render_augment_grid": ".visualize",
     "Mixup": "pimm.plugins.augment.mixup",
     "FastCollateMixup": "pimm.plugins.augment.fast_collate_mixup",
     "RandomErasing": "pimm.plugins.augment.random_erasing",

@@ -120,7 +120,7 @@ class ImageDataset(_DecodeMixin, tud.Dataset):
         **reader_kwargs: Any,
     ) -> None:
         if reader is None or isinstance(reader, str):
-            from .dataset_factory import create_reader
+            from .reader_factory import create_reader
 
             reader = create_reader(reader or "", root=root, split=split, class_map=class_map, **reader_kwargs)
         self.reader = reader
@@ -214,7 +214,7 @@ class IterableImageDataset(_DecodeMixin, tud.IterableDataset):
         **reader_kwargs: Any,
     ) -> None:
         if reader is None or isinstance(reader, str):
-            from .dataset_factory import create_reader
+            from .reader_factory import create_reader
 
             reader = create_reader(
                 reader or "wds", root=root, split=split, class_map=class_map, is_training=is_training,

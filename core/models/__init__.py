@@ -37,7 +37,6 @@ _LAZY: dict[str, str] = {
     "FeatureListNet": ".features",
     "FeatureDictNet": ".features",
     "create_features": ".features",
-    "render_feature_maps": ".visualize",
 }
 
 

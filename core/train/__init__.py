@@ -1,34 +1,15 @@
-"""pimm.core.train: the main job. ``pimm train``, ``pimm validate`` and ``pimm export`` as a library.
+"""Alias of :mod:`pimm.core.app.train`, the training app's library API, for existing imports.
 
-``run_training(TrainConfig(...))`` trains any registered model on any registered dataset (or the
-built-in demo set), ``run_validation(ValidateConfig(...))`` evaluates a run, a checkpoint or a
-pretrained model, ``export_model(...)`` writes TorchScript / ONNX / torch.export files. Names are
-resolved lazily so that importing this package does not import torch.
+``from pimm.core.train import TrainConfig, run_training`` keeps working; new code should import
+from ``pimm.core.app.train``. The submodules live only under ``pimm.core.app.train``.
 """
 
 from __future__ import annotations
 
 from .._lazy import lazy_exports
 
-_LAZY: dict[str, str] = {
-    "TrainConfig": ".config",
-    "DEMO_PROFILE": ".config",
-    "load_config_file": ".config",
-    "make_config": ".config",
-    "run_training": ".trainer",
-    "RunResult": ".trainer",
-    "TrainingError": ".trainer",
-    "ValidateConfig": ".validate",
-    "run_validation": ".validate",
-    "export_model": ".export",
-    "ExportError": ".export",
-    "ensure_demo_dataset": ".demo_data",
-    "demo_root": ".demo_data",
-    "ModelEma": ".ema",
-    "LRSchedule": ".schedule",
-    "plot_curves": ".plot",
-    "read_metrics": ".metrics",
-}
+_NAMES = ("TrainConfig", "DEMO_PROFILE", "load_config_file", "make_config", "run_training", "RunResult",
+          "TrainingError", "ValidateConfig", "run_validation", "export_model", "ExportError",
+          "ensure_demo_dataset", "demo_root", "ModelEma", "LRSchedule", "plot_curves", "read_metrics")
 
-
-__getattr__, __dir__ = lazy_exports(__name__, _LAZY)
+__getattr__, __dir__ = lazy_exports(__name__, {name: "pimm.core.app.train" for name in _NAMES})

@@ -73,7 +73,7 @@ def _build(name: str, root: str, split: str, download: bool, target_type: str) -
             raise FileNotFoundError(f"neither meta.bin nor ILSVRC2012_devkit_t12.tar.gz in {root!r}")
         return cls(root, split=split_dir)
     if name == "image_folder":
-        from pimm.core.data.dataset_factory import find_split_dir
+        from pimm.core.data.reader_factory import find_split_dir
 
         return cls(find_split_dir(root, split))
     if name == "places365":

@@ -6,7 +6,7 @@ import numpy as np
 import pytest
 from PIL import Image
 
-from pimm.core.data import render_augment_grid
+from pimm.core.app.show_augment import render_augment_grid
 from pimm.core.errors import ConfigError
 
 

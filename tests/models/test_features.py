@@ -104,7 +104,7 @@ def test_resnet50d_levels():
 def test_render_feature_maps(tiny_env):
     from PIL import Image
 
-    from pimm.core.models import render_feature_maps
+    from pimm.core.app.show_features import render_feature_maps
 
     image = tiny_env / "in.png"
     Image.new("RGB", (50, 40), (200, 30, 90)).save(image)

@@ -7,10 +7,10 @@ from pathlib import Path
 
 import pytest
 
-from pimm.core.cli import build_parser, main
-from pimm.core.cli_train import build_train_config
+from pimm.core.app.cli import build_parser, main
+from pimm.core.app.cli_train import build_train_config
 from pimm.core.errors import ConfigError
-from pimm.core.train.config import DEMO_PROFILE, TrainConfig, load_config_file, make_config
+from pimm.core.app.train.config import DEMO_PROFILE, TrainConfig, load_config_file, make_config
 
 
 def _parse(*argv: str):
@@ -78,6 +78,6 @@ def test_cli_module_imports_no_torch() -> None:
     import subprocess
     import sys
 
-    code = "import sys, pimm.core.cli_train, pimm.core.train.config; print('torch' in sys.modules)"
+    code = "import sys, pimm.core.app.cli_train, pimm.core.app.train.config; print('torch' in sys.modules)"
     out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True).stdout
     assert out.strip() == "False"

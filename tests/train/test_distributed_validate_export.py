@@ -9,12 +9,12 @@ import pytest
 import torch
 from train_helpers import tiny_options
 
-from pimm.core.cli import main
-from pimm.core.train.config import make_config
-from pimm.core.train.distributed import EvalShardSampler
-from pimm.core.train.export import ExportError, export_model
-from pimm.core.train.trainer import run_training
-from pimm.core.train.validate import ValidateConfig, run_validation
+from pimm.core.app.cli import main
+from pimm.core.app.train.config import make_config
+from pimm.core.app.train.distributed import EvalShardSampler
+from pimm.core.app.train.export import ExportError, export_model
+from pimm.core.app.train.launch import run_training
+from pimm.core.app.train.validate import ValidateConfig, run_validation
 
 
 @pytest.fixture(scope="module")

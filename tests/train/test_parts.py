@@ -9,12 +9,12 @@ from pathlib import Path
 import pytest
 import torch
 
-from pimm.core.train import demo_data
-from pimm.core.train.ema import ModelEma
-from pimm.core.train.metrics import MetricsFile, read_metrics, topk_correct
-from pimm.core.train.plot import plot_curves
-from pimm.core.train.progress import Progress, format_duration
-from pimm.core.train.schedule import LRSchedule
+from pimm.core.app.train import demo_data
+from pimm.core.app.train.ema import ModelEma
+from pimm.core.app.train.metrics import MetricsFile, read_metrics, topk_correct
+from pimm.core.app.train.plot import plot_curves
+from pimm.core.app.train.progress import Progress, format_duration
+from pimm.core.app.train.schedule import LRSchedule
 
 
 def _opt(lr: float = 1.0) -> torch.optim.Optimizer:

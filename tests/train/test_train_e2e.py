@@ -10,9 +10,9 @@ import torch
 from safetensors.torch import load_file
 from train_helpers import tiny_options
 
-from pimm.core.cli import main
-from pimm.core.train.config import make_config
-from pimm.core.train.trainer import TrainingError, run_training
+from pimm.core.app.cli import main
+from pimm.core.app.train.config import make_config
+from pimm.core.app.train.launch import TrainingError, run_training
 
 
 def _train(**options: object):
@@ -78,7 +78,7 @@ def test_example_plugin_model_and_optimizer_train(tiny_folder: Path, tmp_path: P
 
 
 def test_out_of_memory_is_one_line_advice(tiny_folder: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
-    from pimm.core.train import session
+    from pimm.core.app.train import session
 
     def boom(*args: object, **kwargs: object) -> None:
         raise torch.OutOfMemoryError("CUDA out of memory. Tried to allocate 20.00 GiB")
@@ -111,7 +111,7 @@ def test_bad_input_is_one_line_error(argv: list[str], expected: str, tiny_folder
 
 def test_no_arguments_trains_on_the_demo_set(tmp_path: Path, monkeypatch: pytest.MonkeyPatch,
                                              capsys: pytest.CaptureFixture[str]) -> None:
-    from pimm.core.train import demo_data
+    from pimm.core.app.train import demo_data
 
     monkeypatch.setattr(demo_data, "DEMO_TRAIN_PER_CLASS", 4)
     monkeypatch.setattr(demo_data, "DEMO_VAL_PER_CLASS", 2)

@@ -21,7 +21,7 @@ class LRSchedule:
                  warmup_lr: float = 1e-5, min_lr: float = 0.0, decay_epochs: float = 30.0,
                  decay_rate: float = 0.1, on_updates: bool = True) -> None:
         if kind not in ("cosine", "step", "constant"):
-            from ..errors import ConfigError
+            from ...errors import ConfigError
 
             raise ConfigError(f"unknown lr schedule {kind!r}; use cosine, step or constant")
         self.optimizer = optimizer
@@ -80,7 +80,7 @@ class LRSchedule:
 
 
 def create_schedule(optimizer: Any, cfg: Any, steps_per_epoch: int) -> LRSchedule:
-    """The schedule a :class:`~pimm.core.train.config.TrainConfig` asks for."""
+    """The schedule a :class:`~pimm.core.app.train.config.TrainConfig` asks for."""
     return LRSchedule(optimizer, cfg.sched, cfg.epochs, steps_per_epoch, warmup_epochs=cfg.warmup_epochs,
                       warmup_lr=cfg.warmup_lr, min_lr=cfg.min_lr, decay_epochs=cfg.decay_epochs,
                       decay_rate=cfg.decay_rate, on_updates=cfg.sched_on_updates)

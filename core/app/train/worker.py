@@ -1,4 +1,4 @@
-"""Entry point of the processes ``--nproc N`` starts: ``python -m pimm.core.train.worker TASK CONFIG.json``.
+"""Entry point of the processes ``--nproc N`` starts: ``python -m pimm.core.app.train.worker TASK CONFIG.json``.
 
 Errors print one line (``pimm: error: ...``) on stderr, which the launching process reports.
 """
@@ -12,14 +12,14 @@ from pathlib import Path
 
 def main(argv: list[str]) -> int:
     """Run one process's share of a training or validation run; return the exit status."""
-    from ..errors import PimmError
+    from ...errors import PimmError
 
     task, path = argv
     payload = Path(path).read_text()
     try:
         if task == "train":
             from .config import TrainConfig
-            from .trainer import _run
+            from .launch import _run
 
             cfg = TrainConfig.model_validate_json(payload)
             _run(cfg.model_copy(update={"nproc": 1}), max_epochs(), wall_start())

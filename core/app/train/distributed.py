@@ -124,7 +124,7 @@ def free_port() -> int:
 def launch_local(nproc: int, task: str, payload: str) -> None:
     """Run ``task`` ('train' or 'validate') with ``payload`` (a config as JSON) in ``nproc`` local processes.
 
-    Each process is a fresh interpreter (``python -m pimm.core.train.worker``) with the environment
+    Each process is a fresh interpreter (``python -m pimm.core.app.train.worker``) with the environment
     torchrun would give it. The call returns when all have finished; if any fails, the others are
     stopped and a :class:`~pimm.core.errors.PimmError` carries the failing process's last message.
     """
@@ -133,7 +133,7 @@ def launch_local(nproc: int, task: str, payload: str) -> None:
     import tempfile
     import time
 
-    from ..errors import PimmError
+    from ...errors import PimmError
 
     port = free_port()
     with tempfile.NamedTemporaryFile("w", suffix=".json", delete=False) as f:
@@ -144,7 +144,7 @@ def launch_local(nproc: int, task: str, payload: str) -> None:
         for rank in range(nproc):
             env = dict(os.environ, RANK=str(rank), LOCAL_RANK=str(rank), WORLD_SIZE=str(nproc),
                        LOCAL_WORLD_SIZE=str(nproc), MASTER_ADDR="127.0.0.1", MASTER_PORT=str(port))
-            procs.append(subprocess.Popen([sys.executable, "-m", "pimm.core.train.worker", task, path], env=env,
+            procs.append(subprocess.Popen([sys.executable, "-m", "pimm.core.app.train.worker", task, path], env=env,
                                           stderr=subprocess.PIPE, text=True))
         failed = None
         while any(p.poll() is None for p in procs):

@@ -20,7 +20,7 @@ from typing import Any
 
 import torch
 
-from ..errors import ConfigError
+from ...errors import ConfigError
 
 __all__ = ["save_model_dir", "save_state", "load_state", "rng_state", "set_rng_state", "STATE_FILE"]
 
@@ -29,7 +29,7 @@ STATE_FILE = "state.pt"
 
 def save_model_dir(model: Any, directory: str | Path, label_names: list[str] | None = None) -> Path:
     """Write ``model`` as a pimm model directory (safetensors + config.json), replacing ``directory``."""
-    from ..models import save_pretrained
+    from ...models import save_pretrained
 
     out = Path(directory)
     tmp = out.with_name(out.name + ".tmp")

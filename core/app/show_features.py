@@ -37,8 +37,8 @@ def _load_input(image_path: str | Path, size: int, mean: Any, std: Any) -> Any:
 
 
 def _make_model(model: Any, pretrained: bool | None) -> Any:
-    from .factory import create_model
-    from .weights import WeightsNotFoundError
+    from ..models.factory import create_model
+    from ..models.weights import WeightsNotFoundError
 
     if not isinstance(model, str):
         return model

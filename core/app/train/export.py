@@ -12,7 +12,7 @@ import tempfile
 from pathlib import Path
 from typing import Any, Callable
 
-from ..errors import PimmError
+from ...errors import PimmError
 
 __all__ = ["ExportError", "export_model", "FORMATS"]
 
@@ -114,7 +114,7 @@ def export_model(source: str, formats: list[str] | None = None, output: str | No
     """Export the model ``source`` names (run dir, model dir, weights file or name); return the written paths."""
     import torch
 
-    from . import setup
+    from . import components as setup
     from .sources import load_model_source
 
     formats = list(dict.fromkeys(formats or ["torchscript"]))

@@ -126,7 +126,7 @@ def _transform_for(config: str) -> Callable[[Any], Any] | None:
     from ..registry import get_registry
 
     if config == "train":
-        from .transforms_factory import create_transform
+        from ..data.transforms_factory import create_transform
 
         primary, secondary, _ = create_transform(_CELL, is_training=True, separate=True)
         return lambda img: secondary(primary(img))
@@ -134,7 +134,7 @@ def _transform_for(config: str) -> Callable[[Any], Any] | None:
         if entry.name == config and getattr(entry.spec, "role", None) == "op":
             return factory.create("augment", entry.qualified_name, p=1.0, magnitude=9)
     if config[:1].isalpha():
-        from .augment_policy import augment_policy_from_config
+        from ..data.augment_policy import augment_policy_from_config
 
         return augment_policy_from_config(config, {"translate_const": int(_CELL * 0.45)})
     return None

@@ -14,7 +14,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-from ..errors import ConfigError
+from ...errors import ConfigError
 
 __all__ = ["ModelSource", "load_model_source"]
 
@@ -39,7 +39,7 @@ def _is_run_dir(path: Path) -> bool:
 def load_model_source(source: str, model_name: str | None = None, pretrained: bool | None = None,
                       num_classes: int | None = None, ema: bool = False) -> ModelSource:
     """Load the model ``source`` names (see the module doc); ``num_classes`` resets a name's classifier."""
-    from ..models import create_model
+    from ...models import create_model
 
     path = Path(source).expanduser()
     if path.is_dir() and _is_run_dir(path):
@@ -78,9 +78,9 @@ def _check_classes(model: Any, num_classes: int | None, where: str) -> None:
 
 def _model_from_file(model_name: str, path: Path, num_classes: int | None) -> Any:
     """``model_name`` with the weights of ``path``; the class count comes from the file and must agree."""
-    from ..models import create_model
-    from ..models.adapt import unwrap_checkpoint
-    from ..models.weights import read_checkpoint
+    from ...models import create_model
+    from ...models.adapt import unwrap_checkpoint
+    from ...models.weights import read_checkpoint
 
     state = unwrap_checkpoint(read_checkpoint(path))
     probe = create_model(model_name, pretrained=False, num_classes=num_classes)

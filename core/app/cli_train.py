@@ -1,7 +1,7 @@
 """``pimm train``, ``pimm validate`` and ``pimm export``: the main job from the command line.
 
 No torch import here (the commands import what they need when they run). Flags of ``train``
-map one to one onto :class:`pimm.core.train.config.TrainConfig` fields; only flags actually
+map one to one onto :class:`pimm.core.app.train.config.TrainConfig` fields; only flags actually
 given override a ``--config`` file.
 """
 
@@ -112,7 +112,7 @@ def train_options(args: argparse.Namespace) -> dict[str, Any]:
     if "input_size" in given:
         size = given["input_size"]
         if len(size) not in (1, 3):
-            from .errors import ConfigError
+            from ..errors import ConfigError
 
             raise ConfigError(f"--input-size takes N or C H W, got {' '.join(map(str, size))}")
         given["input_size"] = size[0] if len(size) == 1 else tuple(size)
@@ -132,7 +132,7 @@ def build_train_config(args: argparse.Namespace) -> Any:
 def _cmd_train(args: argparse.Namespace) -> int:
     start = time.perf_counter()
     cfg = build_train_config(args)
-    from .train.trainer import run_training
+    from .train.launch import run_training
 
     run_training(cfg, start_time=start)
     return EXIT_OK
@@ -160,7 +160,7 @@ def _cmd_validate(args: argparse.Namespace) -> int:
         options["input_size"] = size[0] if len(size) == 1 else tuple(size)
     from pydantic import ValidationError
 
-    from .errors import ConfigError
+    from ..errors import ConfigError
 
     try:
         cfg = ValidateConfig.model_validate(options)

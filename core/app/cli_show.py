@@ -10,7 +10,7 @@ import argparse
 from pathlib import Path
 
 from .cli import EXIT_OK, subcommand
-from .errors import ConfigError
+from ..errors import ConfigError
 
 
 def _existing_image(path: str) -> Path:
@@ -21,7 +21,7 @@ def _existing_image(path: str) -> Path:
 
 
 def _cmd_show_features(args: argparse.Namespace) -> int:
-    from .models.visualize import render_feature_maps
+    from .show_features import render_feature_maps
 
     out = render_feature_maps(args.model, _existing_image(args.image), Path(args.output),
                               max_channels=args.channels, input_size=args.input_size)
@@ -30,7 +30,7 @@ def _cmd_show_features(args: argparse.Namespace) -> int:
 
 
 def _cmd_show_augment(args: argparse.Namespace) -> int:
-    from .data.visualize import render_augment_grid
+    from .show_augment import render_augment_grid
 
     out = render_augment_grid(args.config, _existing_image(args.image), Path(args.output),
                               rows=args.rows, cols=args.cols, seed=args.seed)

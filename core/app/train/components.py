@@ -16,7 +16,7 @@ from typing import Any
 
 import torch
 
-from ..errors import ConfigError
+from ...errors import ConfigError
 from .distributed import DistInfo, EvalShardSampler
 
 __all__ = ["pick_device", "seed_everything", "dataset_source", "load_datasets", "build_model", "data_config_for",
@@ -114,7 +114,7 @@ def class_names(dataset: Any, num_classes: int) -> list[str]:
 
 def load_datasets(cfg: Any, info: DistInfo, need_train: bool = True) -> tuple[Any, Any]:
     """(train dataset or None, val dataset or None), without transforms yet."""
-    from ..data import create_dataset
+    from ...data import create_dataset
 
     name, root, _ = dataset_source(cfg)
     common = dict(class_map=cfg.class_map, download=cfg.download, batch_size=cfg.batch_size, seed=cfg.seed)
@@ -145,7 +145,7 @@ def _same_files(a: Any, b: Any) -> bool:
 
 def build_model(cfg: Any, num_classes: int) -> Any:
     """The model the config names, with ``num_classes`` outputs, and initial weights if asked for."""
-    from ..models import create_model
+    from ...models import create_model
 
     kwargs: dict[str, Any] = dict(cfg.model_kwargs)
     for key in ("in_chans", "global_pool", "drop_rate", "drop_path_rate"):
@@ -155,7 +155,7 @@ def build_model(cfg: Any, num_classes: int) -> Any:
     kwargs["num_classes"] = num_classes
     model = create_model(cfg.model, pretrained=cfg.pretrained, **kwargs)
     if cfg.initial_checkpoint:
-        from ..models import load_checkpoint
+        from ...models import load_checkpoint
 
         load_checkpoint(model, cfg.initial_checkpoint)
     return model
@@ -163,7 +163,7 @@ def build_model(cfg: Any, num_classes: int) -> Any:
 
 def data_config_for(cfg: Any, model: Any, use_test_size: bool = False) -> dict[str, Any]:
     """The model's data config (input size, crop, interpolation, mean/std) with the run's overrides."""
-    from ..data import resolve_data_config
+    from ...data import resolve_data_config
 
     overrides: dict[str, Any] = {}
     if cfg.input_size is not None:
@@ -179,7 +179,7 @@ def data_config_for(cfg: Any, model: Any, use_test_size: bool = False) -> dict[s
 
 def train_transform(cfg: Any, dc: dict[str, Any]) -> Any:
     """The training transform: random-resized crop, flips, jitter, auto-augment, erasing."""
-    from ..data import create_transform
+    from ...data import create_transform
 
     return create_transform(dc["input_size"], is_training=True, scale=cfg.scale, ratio=cfg.ratio, hflip=cfg.hflip,
                             vflip=cfg.vflip, color_jitter=cfg.color_jitter or None, auto_augment=cfg.aa,
@@ -189,7 +189,7 @@ def train_transform(cfg: Any, dc: dict[str, Any]) -> Any:
 
 def eval_transform(dc: dict[str, Any]) -> Any:
     """The model's eval transform: resize, centre crop, normalise."""
-    from ..data import create_transform
+    from ...data import create_transform
 
     return create_transform(dc["input_size"], is_training=False, interpolation=dc["interpolation"], mean=dc["mean"],
                             std=dc["std"], crop_pct=dc["crop_pct"], crop_mode=dc.get("crop_mode"))

@@ -20,7 +20,7 @@ from typing import Any, Literal, Optional, Union
 
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, model_validator
 
-from ..errors import ConfigError
+from ...errors import ConfigError
 
 __all__ = ["TrainConfig", "DEMO_PROFILE", "load_config_file", "make_config", "format_validation_error"]
 

@@ -175,7 +175,7 @@ def evaluate(model: nn.Module, loader: Any, device: torch.device, num_batches: i
             out = model(x)
         out = out.float()
         if out.shape[-1] != num_classes:
-            from ..errors import ConfigError
+            from ...errors import ConfigError
 
             raise ConfigError(f"the model outputs {out.shape[-1]} classes but the dataset has {num_classes}; "
                               "pass --num-classes matching the data (or data matching the model)")

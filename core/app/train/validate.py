@@ -14,7 +14,7 @@ from typing import Any, Literal, Optional, Union
 
 from pydantic import BaseModel, ConfigDict, Field
 
-from ..errors import ConfigError
+from ...errors import ConfigError
 
 __all__ = ["ValidateConfig", "run_validation"]
 
@@ -65,8 +65,8 @@ def run_validation(cfg: ValidateConfig) -> dict[str, Any]:
 def _validate(cfg: ValidateConfig) -> dict[str, Any]:
     import torch
 
-    from ..data import create_dataset
-    from . import setup
+    from ...data import create_dataset
+    from . import components as setup
     from .distributed import cleanup, dist_info, init_distributed
     from .loop import evaluate
     from .sources import load_model_source

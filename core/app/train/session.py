@@ -9,15 +9,15 @@ from typing import Any
 
 import torch
 
-from ..errors import ConfigError
-from . import setup
+from ...errors import ConfigError
+from . import components as setup
 from .checkpoint import load_state, rng_state, save_model_dir, save_state, set_rng_state
 from .config import TrainConfig
 from .distributed import DistInfo, barrier
 from .loop import TrainState, evaluate, train_one_epoch
 from .metrics import MetricsFile, read_metrics
 from .progress import format_duration
-from .trainer import RunResult, check_finite, is_oom, oom_error
+from .outcome import RunResult, check_finite, is_oom, oom_error
 
 __all__ = ["Session"]
 
@@ -88,7 +88,7 @@ class Session:
         self.train_images, self.val_images = len(train_ds), (len(val_ds) if val_ds is not None else 0)
 
     def _build_optimisation(self, model: torch.nn.Module) -> None:
-        from ..optim import create_optimizer
+        from ...optim import create_optimizer
         from .ema import ModelEma
         from .schedule import create_schedule
 
@@ -107,7 +107,7 @@ class Session:
         scaler = torch.amp.GradScaler("cuda") if cfg.amp == "fp16" else None
         mixup = None
         if cfg.mixup > 0 or cfg.cutmix > 0 or cfg.cutmix_minmax is not None:
-            from ..data import Mixup
+            from ...data import Mixup
 
             mixup = Mixup(mixup_alpha=cfg.mixup, cutmix_alpha=cfg.cutmix, cutmix_minmax=cfg.cutmix_minmax,
                           prob=cfg.mixup_prob, switch_prob=cfg.mixup_switch_prob, mode=cfg.mixup_mode,
