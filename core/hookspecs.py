@@ -18,7 +18,7 @@ from typing import TYPE_CHECKING
 import pluggy
 
 if TYPE_CHECKING:  # specs need pydantic; keep `from pimm import core` light
-    from .specs import AugmentSpec, ModelSpec, OptimizerSpec, PoolSpec, ReaderSpec
+    from .specs import AugmentSpec, LoggerSpec, LossSpec, ModelSpec, OptimizerSpec, PoolSpec, ReaderSpec, SchedulerSpec
 
 PROJECT_NAME = "pimm"
 
@@ -32,7 +32,21 @@ HOOK_FOR_KIND: dict[str, str] = {
     "augment": "pimm_augment_ops",
     "reader": "pimm_readers",
     "optimizer": "pimm_optimizers",
+    "scheduler": "pimm_schedulers",
+    "loss": "pimm_losses",
+    "logger": "pimm_loggers",
 }
+
+#: The run lifecycle hooks, in the order a run calls them (see docs/hooks.md, "Run events").
+RUN_EVENT_HOOKS: tuple[str, ...] = (
+    "pimm_run_start",
+    "pimm_epoch_start",
+    "pimm_validated",
+    "pimm_checkpoint_saved",
+    "pimm_epoch_end",
+    "pimm_run_end",
+    "pimm_run_failed",
+)
 
 
 @hookspec
@@ -98,4 +112,134 @@ def pimm_optimizers() -> Iterable[OptimizerSpec]:
     parameters positionally and the validated options as keywords. ``has_momentum``,
     ``has_betas``, ``has_eps`` and ``defaults`` tell ``create_optimizer`` which arguments to
     inject or drop.
+    """
+
+
+@hookspec
+def pimm_schedulers() -> Iterable[SchedulerSpec]:
+    """Return the learning-rate schedulers this plugin provides.
+
+    :return: An iterable of :class:`~pimm.core.specs.SchedulerSpec`.
+
+    The target is called as ``target(optimizer, **options)`` and returns a scheduler following the
+    contract of :class:`pimm.core.scheduler.Scheduler`: ``step(epoch, metric=None)`` after every
+    epoch, ``step_update(num_updates, metric=None)`` after every optimizer update, and
+    ``state_dict()`` / ``load_state_dict()``. Schedulers that need the validation metric set
+    ``needs_metric=True``; ``pimm train --sched NAME`` accepts any registered name.
+    """
+
+
+@hookspec
+def pimm_losses() -> Iterable[LossSpec]:
+    """Return the training losses this plugin provides.
+
+    :return: An iterable of :class:`~pimm.core.specs.LossSpec`.
+
+    The target is called with the validated options and returns a callable
+    ``loss(logits, target) -> scalar tensor`` (usually an ``nn.Module``). ``targets`` says which
+    target forms it accepts, so the app can refuse, with a reason, a loss that cannot take
+    Mixup/CutMix's soft targets. ``pimm train --loss NAME`` accepts any registered name.
+    """
+
+
+@hookspec
+def pimm_loggers() -> Iterable[LoggerSpec]:
+    """Return the run loggers this plugin provides.
+
+    :return: An iterable of :class:`~pimm.core.specs.LoggerSpec`.
+
+    The target is called with the validated options and returns a logger following
+    :class:`pimm.core.logger.RunLogger`: ``start(run_dir, config, resume_epoch)``,
+    ``log_metrics(metrics, step)``, ``log_epoch(row)``, ``close()``. It runs on the main process only.
+    ``pimm train --log csv,NAME`` accepts any registered names; ``requires`` lists the modules it
+    needs, so a missing one is reported before the run starts.
+    """
+
+
+# -- run lifecycle -----------------------------------------------------------------------------
+# Ordinary pluggy hooks, called with keyword arguments by `pimm train` on every process of a run
+# (check ``run.is_main`` before writing files). Implement only the arguments you need: pluggy passes
+# an implementation just the names it declares. Their return values are ignored. ``run`` is the
+# run's context object with these attributes:
+#
+#   run.run_dir       pathlib.Path of the run directory
+#   run.config        dict: the run's options as saved in config.json
+#   run.epochs        int: total epochs of the run
+#   run.is_main       bool: True on the process that writes files (rank 0)
+#   run.rank          int: this process's rank (0 without distributed training)
+#   run.state         dict: per-run scratch space for plugins (key it by your plugin's name)
+#   run.request_stop(reason: str)   ask the run to stop after the current epoch (early stopping)
+#   run.stop_reason   str | None: the first reason given to request_stop
+
+
+@hookspec
+def pimm_run_start(run: object, start_epoch: int) -> None:
+    """Called once when a run (or a resumed run) is ready to train, before the first epoch.
+
+    :param run: The run context (see above).
+    :param start_epoch: Epochs already done: 0 for a new run, N when resuming after epoch N.
+    """
+
+
+@hookspec
+def pimm_epoch_start(run: object, epoch: int) -> None:
+    """Called before an epoch trains.
+
+    :param run: The run context.
+    :param epoch: The epoch about to train, 1-based (as shown in the progress bar and metrics.csv).
+    """
+
+
+@hookspec
+def pimm_validated(run: object, epoch: int, metrics: dict[str, float]) -> None:
+    """Called after an epoch's validation, before its checkpoint is saved.
+
+    :param run: The run context.
+    :param epoch: The epoch just validated, 1-based.
+    :param metrics: Validation metrics: ``loss``, ``top1``, ``top5`` (percent) of the evaluated model
+        (the EMA model when ``--model-ema`` is on), plus ``metric``: the value of ``--eval-metric``.
+        Identical on every process. Not called for runs without a validation split.
+    """
+
+
+@hookspec
+def pimm_checkpoint_saved(run: object, epoch: int, path: object, metrics: dict[str, float], is_best: bool) -> None:
+    """Called on the main process after an epoch's checkpoint is complete on disk.
+
+    :param run: The run context.
+    :param epoch: The epoch saved, 1-based.
+    :param path: ``pathlib.Path`` of the saved model directory (``model.safetensors`` + config); copy
+        what you keep, the run overwrites it next epoch.
+    :param metrics: The epoch's row as written to metrics.csv (train and validation values, lr).
+    :param is_best: True when this epoch improved the run's best ``--eval-metric``.
+    """
+
+
+@hookspec
+def pimm_epoch_end(run: object, epoch: int, metrics: dict[str, float]) -> None:
+    """Called after an epoch is trained, validated and saved; ``run.request_stop`` here ends the run.
+
+    :param run: The run context.
+    :param epoch: The epoch just finished, 1-based.
+    :param metrics: The epoch's row as written to metrics.csv (missing values are None).
+    """
+
+
+@hookspec
+def pimm_run_end(run: object, epochs_done: int, best: dict[str, float] | None) -> None:
+    """Called once when a run ends normally (all epochs done, or stopped by ``request_stop``).
+
+    :param run: The run context; ``run.stop_reason`` says why when it stopped early.
+    :param epochs_done: Epochs completed in total, resumed ones included.
+    :param best: ``{"metric": value, "epoch": n}`` for the best ``--eval-metric`` so far, or None.
+    """
+
+
+@hookspec
+def pimm_run_failed(run: object, error: BaseException) -> None:
+    """Called once when a run stops with an error (including Ctrl-C), before the error propagates.
+
+    :param run: The run context.
+    :param error: The exception that ended the run. Errors raised by implementations of this hook
+        are reported as warnings and do not replace it.
     """

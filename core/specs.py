@@ -32,13 +32,17 @@ __all__ = [
     "AugmentSpec",
     "ReaderSpec",
     "OptimizerSpec",
+    "SchedulerSpec",
+    "LossSpec",
+    "LoggerSpec",
     "PretrainedCfg",
     "SPEC_CLASSES",
     "import_target",
 ]
 
-#: The five kinds of component, in the order the CLI and docs list them.
-KINDS: tuple[str, ...] = ("model", "pool", "augment", "reader", "optimizer")
+#: The kinds of component, in the order the CLI and docs list them: the five model-building kinds,
+#: then the three the training app uses (lr schedulers, losses, run loggers).
+KINDS: tuple[str, ...] = ("model", "pool", "augment", "reader", "optimizer", "scheduler", "loss", "logger")
 
 _NAME_RE = re.compile(r"^[A-Za-z_][A-Za-z0-9_\-]*$|^$")
 _TARGET_RE = re.compile(r"^[A-Za-z_][\w]*(\.[A-Za-z_][\w]*)*:[A-Za-z_][\w]*(\.[A-Za-z_][\w]*)*$")
@@ -305,7 +309,71 @@ class OptimizerSpec(ComponentSpec):
     )
 
 
+class SchedulerSpec(ComponentSpec):
+    """A learning-rate scheduler and what the training app must know before building it."""
+
+    kind: ClassVar[str] = "scheduler"
+
+    needs_metric: bool = Field(
+        default=False,
+        description="True when each step needs the latest validation metric (plateau-style schedulers); the "
+        "app then steps it after validation with metric=<value>.",
+    )
+    cyclic: bool = Field(
+        default=False,
+        description="True when the schedule repeats in cycles; the run length is then the cycles' total "
+        "(plus cooldown) rather than the schedule's own length.",
+    )
+
+
+class LossSpec(ComponentSpec):
+    """A training loss and the target forms it accepts."""
+
+    kind: ClassVar[str] = "loss"
+
+    targets: frozenset[Literal["index", "soft"]] = Field(
+        default=frozenset({"index"}),
+        description="Target forms the loss accepts: 'index' (class indices, shape (B,)) and/or 'soft' "
+        "(per-class probabilities shaped like the logits, as Mixup/CutMix produce).",
+    )
+
+    @field_validator("targets")
+    @classmethod
+    def _check_targets(cls, value: frozenset[str]) -> frozenset[str]:
+        if not value:
+            raise ValueError("targets must name at least one target form: 'index' and/or 'soft'")
+        return value
+
+    @field_serializer("targets")
+    def _dump_targets(self, value: frozenset[str]) -> list[str]:
+        return sorted(value)
+
+    @property
+    def selection_tags(self) -> frozenset[str]:
+        """Declared tags plus ``targets:<form>`` per accepted target form."""
+        return self.tags | {f"targets:{form}" for form in self.targets}
+
+
+class LoggerSpec(ComponentSpec):
+    """A run logger (metrics file, TensorBoard, an experiment tracker ...)."""
+
+    kind: ClassVar[str] = "logger"
+
+    requires: tuple[str, ...] = Field(
+        default=(),
+        description="Importable top-level modules the logger needs (e.g. 'tensorboard'); checked before "
+        "building so a missing one is one clear error with install_hint.",
+    )
+    install_hint: str = Field(
+        default="", description="How to install what `requires` names (e.g. \"pip install 'pimm[tensorboard]'\")."
+    )
+    files: tuple[str, ...] = Field(
+        default=(), description="Files or folders the logger writes inside the run directory."
+    )
+
+
 #: Spec class per kind.
 SPEC_CLASSES: dict[str, type[ComponentSpec]] = {
-    cls.kind: cls for cls in (ModelSpec, PoolSpec, AugmentSpec, ReaderSpec, OptimizerSpec)
+    cls.kind: cls
+    for cls in (ModelSpec, PoolSpec, AugmentSpec, ReaderSpec, OptimizerSpec, SchedulerSpec, LossSpec, LoggerSpec)
 }
