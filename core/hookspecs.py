@@ -12,7 +12,7 @@ plugin is loaded, instead of being silently ignored.
 
 from __future__ import annotations
 
-from collections.abc import Iterable
+from collections.abc import Callable, Iterable, Mapping
 from typing import TYPE_CHECKING
 
 import pluggy
@@ -242,4 +242,21 @@ def pimm_run_failed(run: object, error: BaseException) -> None:
     :param run: The run context.
     :param error: The exception that ended the run. Errors raised by implementations of this hook
         are reported as warnings and do not replace it.
+    """
+
+
+@hookspec
+def pimm_cli_commands() -> Mapping[str, Callable[..., None]]:
+    """Return the ``pimm`` sub-commands this plugin adds, as ``{name: add_parser}``.
+
+    :return: A mapping from command name to a function ``add_parser(subparsers)`` that receives
+        argparse's sub-parsers object, calls ``subparsers.add_parser(name, ...)`` once and sets
+        ``func=`` (a function of the parsed ``argparse.Namespace`` returning the exit status) with
+        ``set_defaults``.
+
+    Like the component hooks it takes no arguments; the CLI calls every implementation itself,
+    pimm's own commands (``list``, ``train``, ``predict`` ...) included, so a plugin's command is
+    built exactly like a builtin one. A name that is already taken, or an ``add_parser`` that
+    raises, is reported as a warning and left out; the other commands keep working. Import heavy
+    modules (torch) inside ``func``, not here: ``pimm --help`` builds every command.
     """

@@ -110,8 +110,9 @@ def test_check_unknown_plugin(capsys):
 
 def test_bad_usage_exits_2(capsys):
     with pytest.raises(SystemExit) as info:
-        main(["list", "modle"])
+        main(["info", "modle", "resnet18"])
     assert info.value.code == 2
+    assert "unknown kind 'modle'" in capsys.readouterr().err
 
 
 def test_console_script_runs():

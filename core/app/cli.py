@@ -1,4 +1,8 @@
-"""The ``pimm`` command: list, describe and check components and plugins, and the per-kind tools.
+"""The ``pimm`` command: collects every sub-command through the ``pimm_cli_commands`` hook and runs one.
+
+pimm's own commands (list, info, plugins, check, show, train, validate, export, predict, push) and a
+plugin's commands are added the same way: an implementation of ``pimm_cli_commands`` returns
+``{name: add_parser}``.
 
 Errors print one line (``pimm: error: ...``) and exit non-zero; ``--debug`` shows the traceback.
 """
@@ -6,18 +10,19 @@ Errors print one line (``pimm: error: ...``) and exit non-zero; ``--debug`` show
 from __future__ import annotations
 
 import argparse
-import json
+import os
 import sys
 import warnings
 from collections.abc import Callable, Sequence
 from typing import Any
 
 from ..errors import PimmError
-from ..specs import KINDS
+from ..hookspecs import hookimpl
 
 EXIT_OK = 0
 EXIT_FAILED = 1  # the command ran and found problems (failing checks)
 EXIT_ERROR = 2  # bad input: unknown name, bad option, missing file ...
+EXIT_BROKEN_PIPE = 141  # 128 + SIGPIPE: the reader of a pipe closed it, as `yes | head` reports
 
 _SUBCOMMANDS: dict[str, Callable[[argparse._SubParsersAction], None]] = {}
 
@@ -32,204 +37,101 @@ def subcommand(name: str) -> Callable[[Callable[[argparse._SubParsersAction], No
     return register
 
 
-def _print_table(rows: list[Sequence[Any]], header: Sequence[str]) -> None:
-    cells = [[str(c) for c in header]] + [[("" if c is None else str(c)) for c in row] for row in rows]
-    widths = [max(len(r[i]) for r in cells) for i in range(len(header))]
-    for i, row in enumerate(cells):
-        print("  ".join(c.ljust(w) for c, w in zip(row, widths)).rstrip())
-        if i == 0:
-            print("  ".join("-" * w for w in widths))
-
-
-# -- list ----------------------------------------------------------------------------------------
-
-
-def _cmd_list(args: argparse.Namespace) -> int:
-    from ..factory import list_names
-
-    names = list_names(args.kind, args.pattern or None, args.exclude or None)
-    if args.json:
-        print(json.dumps(names))
-    else:
-        for name in names:
-            print(name)
-        if not names and sys.stdout.isatty():
-            print(f"(no {args.kind} matches {args.pattern!r})", file=sys.stderr)
-    return EXIT_OK
-
-
-@subcommand("list")
-def _add_list(sub: argparse._SubParsersAction) -> None:
-    p = sub.add_parser("list", help="list registered component names of a kind")
-    p.add_argument("kind", choices=KINDS, help="component kind")
-    p.add_argument("pattern", nargs="*", help="fnmatch wildcard(s), e.g. 'resnet*'")
-    p.add_argument("--exclude", action="append", default=[], help="wildcard to leave out (repeatable)")
-    p.add_argument("--json", action="store_true", help="print a JSON list")
-    p.set_defaults(func=_cmd_list)
-
-
-# -- info ----------------------------------------------------------------------------------------
-
-
-def _type_name(annotation: Any) -> str:
-    text = getattr(annotation, "__name__", None) if isinstance(annotation, type) else None
-    return text or str(annotation).replace("typing.", "").replace("NoneType", "None")
-
-
-def _cmd_info(args: argparse.Namespace) -> int:
-    from ..factory import resolve
-
-    entry = resolve(args.kind, args.name)
-    spec = entry.spec
-    if args.json:
-        data = spec.describe()
-        data["plugin"] = entry.plugin.as_dict()
-        print(json.dumps(data, indent=2, default=str))
-        return EXIT_OK
-    plugin = entry.plugin
-    print(f"{entry.kind} {spec.name}")
-    if spec.summary:
-        print(f"  {spec.summary}")
-    print(f"  provider : {plugin.name} ({plugin.distribution or 'no distribution'} {plugin.version or ''})".rstrip())
-    print(f"  target   : {spec.target}")
-    if spec.aliases:
-        print(f"  aliases  : {', '.join(spec.aliases)}")
-    if spec.tags:
-        print(f"  tags     : {', '.join(sorted(spec.tags))}")
-    extra = {k: v for k, v in spec.model_dump(mode="json").items()
-             if k not in {"name", "target", "options", "aliases", "tags", "summary", "pretrained_cfgs"}}
-    for key, value in extra.items():
-        if value not in (None, {}, [], ()):
-            print(f"  {key:<9}: {json.dumps(value) if isinstance(value, (dict, list)) else value}")
-    fields = spec.options.model_fields
-    print(f"\noptions ({spec.options.__name__}):" if fields else "\noptions: none")
-    if fields:
-        rows = []
-        for name, field in fields.items():
-            default = "(required)" if field.is_required() else repr(field.get_default(call_default_factory=True))
-            rows.append((name, _type_name(field.annotation), default, field.description or ""))
-        _print_table(rows, ("name", "type", "default", "description"))
-    cfgs = getattr(spec, "pretrained_cfgs", None)
-    if cfgs:
-        default_tag = spec.default_tag
-        print(f"\npretrained tags ({len(cfgs)}; default {default_tag!r}):")
-        rows = []
-        for tag, cfg in cfgs.items():
-            source = cfg.hf_hub_id or cfg.url or cfg.file or "-"
-            size = "x".join(str(s) for s in cfg.input_size[1:])
-            test = "x".join(str(s) for s in cfg.test_input_size[1:]) if cfg.test_input_size else "-"
-            rows.append((f"{spec.name}.{tag}", size, test, cfg.interpolation, cfg.crop_pct, cfg.license or "-", source))
-        _print_table(rows, ("name", "input", "test", "interp", "crop", "license", "weights"))
-    return EXIT_OK
-
-
-@subcommand("info")
-def _add_info(sub: argparse._SubParsersAction) -> None:
-    p = sub.add_parser("info", help="describe one component: spec, options, provider, pretrained tags")
-    p.add_argument("kind", choices=KINDS)
-    p.add_argument("name", help="component name, alias or plugin::name")
-    p.add_argument("--json", action="store_true", help="print the spec and the options' JSON schema")
-    p.set_defaults(func=_cmd_info)
-
-
-# -- plugins -------------------------------------------------------------------------------------
-
-
-def _cmd_plugins(args: argparse.Namespace) -> int:
-    from ..manager import PimmPluginWarning, get_manager
-    from ..registry import get_registry
-
-    with warnings.catch_warnings():  # this command reports failures itself
-        warnings.simplefilter("ignore", PimmPluginWarning)
-        get_registry()
-    records = list(get_manager().records.values())
-    if args.json:
-        print(json.dumps([r.as_dict() for r in records], indent=2))
-        return EXIT_OK
-    rows = []
-    for r in records:
-        counts = ", ".join(f"{r.counts[k]} {k}{'' if r.counts[k] == 1 else 's'}" for k in KINDS if r.counts.get(k))
-        rows.append((r.name, r.distribution or "-", r.version or "-", r.source, r.status, counts or "-"))
-    _print_table(rows, ("plugin", "distribution", "version", "source", "status", "provides"))
-    for r in records:
-        if r.status == "failed":
-            print(f"\n{r.name}: failed: {r.cause}")
-    return EXIT_OK
-
-
-@subcommand("plugins")
-def _add_plugins(sub: argparse._SubParsersAction) -> None:
-    p = sub.add_parser("plugins", help="list plugins: distribution, version, status, what they provide")
-    p.add_argument("--json", action="store_true", help="machine-readable output")
-    p.set_defaults(func=_cmd_plugins)
-
-
-# -- check ---------------------------------------------------------------------------------------
-
-
-def _cmd_check(args: argparse.Namespace) -> int:
-    from ..testing import run_checks
-
-    results = run_checks(kind=args.kind, plugin=args.plugin, include=args.include or None)
-    if not results:
-        print(f"plugin {args.plugin!r} provides no component matching the selection; nothing to check")
-        return EXIT_FAILED
-    failed = [r for r in results if not r.passed]
-    skipped = [r for r in results if r.skipped]
-    for r in results:
-        if args.verbose or not r.passed:
-            status = "SKIP" if r.skipped else ("PASS" if r.passed else "FAIL")
-            print(f"{status} {r.case_id}" + (f": {r.message}" if r.message and (not r.passed or args.verbose) else ""))
-    passed = len(results) - len(failed) - len(skipped)
-    print(f"{passed} passed, {len(failed)} failed, {len(skipped)} skipped")
-    return EXIT_FAILED if failed else EXIT_OK
-
-
-@subcommand("check")
-def _add_check(sub: argparse._SubParsersAction) -> None:
-    p = sub.add_parser("check", help="run the conformance kit on one plugin's components")
-    p.add_argument("plugin", help="plugin name (see `pimm plugins`) or its distribution name")
-    p.add_argument("--kind", choices=KINDS, default=None, help="only components of this kind")
-    p.add_argument("--include", action="append", default=[], help="only component names matching (fnmatch)")
-    p.add_argument("-v", "--verbose", action="store_true", help="print every case, not just failures")
-    p.set_defaults(func=_cmd_check)
-
-
 # -- entry point ---------------------------------------------------------------------------------
 
 
 def build_parser() -> argparse.ArgumentParser:
-    """The full argument parser (sub-commands registered with :func:`subcommand`)."""
+    """The full argument parser: every command of every provider of the ``pimm_cli_commands`` hook."""
     from .._version import __version__
 
     parser = argparse.ArgumentParser(
         prog="pimm", description="pimm: pluggable image models. Every model, pool, augmentation, "
-        "reader and optimizer is a plugin component.")
+        "reader and optimizer is a plugin component; plugins can add commands too.")
     parser.add_argument("--version", action="version", version=f"pimm {__version__}")
     parser.add_argument("--debug", action="store_true", help="show full tracebacks on errors")
     sub = parser.add_subparsers(dest="command", metavar="COMMAND")
     sub.required = True
-    _load_tool_commands()
-    for add in _SUBCOMMANDS.values():
-        add(sub)
+    for provider, add in collect_commands():
+        _add_command(sub, provider, add)
     return parser
 
 
-def _load_tool_commands() -> None:
-    """Import the per-kind CLI modules that register extra sub-commands (show, train ...)."""
-    import importlib
+def _warn(message: str) -> None:
+    from ..manager import PimmPluginWarning
 
-    for module in _TOOL_MODULES:
+    warnings.warn(message, PimmPluginWarning, stacklevel=3)
+
+
+def _add_command(sub: argparse._SubParsersAction, provider: str, add: tuple[str, Callable]) -> None:
+    """Let ``provider`` add command ``name``; a failing or misbehaving add is contained and reported."""
+    name, add_parser = add
+    before = set(sub.choices)
+    try:
+        add_parser(sub)
+    except Exception as exc:  # a plugin's command must never take the CLI down
+        for added in set(sub.choices) - before:
+            sub.choices.pop(added, None)
+        _warn(f"pimm command {name!r} from plugin {provider!r} was left out: adding it failed with "
+              f"{type(exc).__name__}: {exc}")
+        return
+    added = set(sub.choices) - before
+    if name not in added:
+        _warn(f"plugin {provider!r} declared command {name!r} but its add_parser added "
+              f"{', '.join(sorted(added)) or 'nothing'}; call subparsers.add_parser({name!r}, ...)")
+
+
+def collect_commands() -> list[tuple[str, tuple[str, Callable]]]:
+    """(provider, (name, add_parser)) for every command: pimm's own first, then each plugin's.
+
+    pimm's own commands come from :class:`BuiltinCommands`, an implementation of the same
+    ``pimm_cli_commands`` hook a plugin writes; a plugin command whose name is already taken is
+    left out with a warning (builtins win, then the first plugin in load order).
+    """
+    from ..manager import get_manager
+
+    providers: list[tuple[str, Callable[[], Any]]] = [("pimm", BuiltinCommands().pimm_cli_commands)]
+    try:
+        providers += [(record.name, function) for record, function in get_manager().hook_functions("pimm_cli_commands")]
+    except PimmError as exc:  # strict mode and a broken plugin set: the builtins still run
+        _warn(f"plugin commands are unavailable: {exc}")
+    taken: dict[str, str] = {}
+    commands: list[tuple[str, tuple[str, Callable]]] = []
+    for provider, hook in providers:
         try:
+            declared = dict(hook() or {})
+        except Exception as exc:
+            _warn(f"pimm_cli_commands() of plugin {provider!r} failed ({type(exc).__name__}: {exc}); "
+                  f"its commands are left out")
+            continue
+        for name, add_parser in declared.items():
+            if not isinstance(name, str) or not callable(add_parser):
+                _warn(f"plugin {provider!r}: pimm_cli_commands() must map command names to "
+                      f"add_parser(subparsers) functions, got {name!r}: {add_parser!r}")
+                continue
+            if name in taken:
+                _warn(f"plugin {provider!r} adds command {name!r}, which {taken[name]!r} already "
+                      f"provides; the {taken[name]!r} one is kept")
+                continue
+            taken[name] = provider
+            commands.append((provider, (name, add_parser)))
+    return commands
+
+
+class BuiltinCommands:
+    """pimm's own commands, provided through the ``pimm_cli_commands`` hook like a plugin's."""
+
+    @hookimpl
+    def pimm_cli_commands(self) -> dict[str, Callable[[argparse._SubParsersAction], None]]:
+        """Import the command modules (no torch) and return what they registered with ``subcommand``."""
+        import importlib
+
+        for module in _TOOL_MODULES:
             importlib.import_module(module, __package__)
-        except ModuleNotFoundError as exc:
-            if exc.name and exc.name.startswith(("pimm.", ".")):
-                continue  # that tool is not part of this installation
-            raise
+        return dict(_SUBCOMMANDS)
 
 
-#: Modules adding sub-commands via :func:`subcommand`; imported lazily, they must not import torch.
-_TOOL_MODULES: tuple[str, ...] = (".cli_show", ".cli_train")
+#: Modules adding pimm's own commands via :func:`subcommand`; imported lazily, they must not import torch.
+_TOOL_MODULES: tuple[str, ...] = (".cli_components", ".cli_show", ".cli_train")
 
 
 def main(argv: Sequence[str] | None = None) -> int:
@@ -239,7 +141,12 @@ def main(argv: Sequence[str] | None = None) -> int:
     try:
         parser = build_parser()
         args = parser.parse_args(argv)
-        return int(args.func(args) or 0)
+        func = getattr(args, "func", None)
+        if func is None:  # a plugin command that set no func=
+            parser.error(f"command {args.command!r} does nothing: its plugin set no func= on its parser")
+        status = int(func(args) or 0)
+        sys.stdout.flush()  # a closed pipe shows up here, inside the handler below
+        return status
     except PimmError as exc:
         if debug:
             raise
@@ -250,6 +157,8 @@ def main(argv: Sequence[str] | None = None) -> int:
             raise
         print(f"pimm: error: {exc}", file=sys.stderr)
         return EXIT_ERROR
+    except BrokenPipeError:
+        return _quiet_broken_pipe()
     except KeyboardInterrupt:
         print("pimm: interrupted", file=sys.stderr)
         return 130
@@ -259,6 +168,19 @@ def main(argv: Sequence[str] | None = None) -> int:
         print(f"pimm: internal error: {type(exc).__name__}: {exc} (rerun with --debug for the traceback)",
               file=sys.stderr)
         return EXIT_FAILED
+
+
+def _quiet_broken_pipe() -> int:
+    """The reader of our output went away (``pimm info ... | head``): stop quietly, like a Unix tool.
+
+    stdout is pointed at /dev/null so that the interpreter's final flush does not raise again.
+    """
+    try:
+        devnull = os.open(os.devnull, os.O_WRONLY)
+        os.dup2(devnull, sys.stdout.fileno())
+    except (OSError, ValueError, AttributeError):  # stdout without a file descriptor (captured)
+        pass
+    return EXIT_BROKEN_PIPE
 
 
 if __name__ == "__main__":

@@ -90,3 +90,11 @@ def pimm_optimizers():
     return [OptimizerSpec(name="signsgd", target="pimm_example_plugin.optim:SignSGD", options=SignSGDOptions,
                           has_momentum=True, has_betas=False, has_eps=False,
                           summary="Sign of the gradient EMA as the update (example plugin)")]
+
+
+@hookimpl
+def pimm_cli_commands():
+    """`pimm example-hello`: a plugin's own sub-command."""
+    from .hello_cli import add_hello
+
+    return {"example-hello": add_hello}
