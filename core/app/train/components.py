@@ -8,6 +8,7 @@ Datasets come from :func:`pimm.core.data.create_dataset` (any registered reader)
 
 from __future__ import annotations
 
+import logging
 import os
 import random
 from dataclasses import dataclass
@@ -20,7 +21,7 @@ from ...errors import ConfigError
 from .distributed import DistInfo, EvalShardSampler
 
 __all__ = ["pick_device", "seed_everything", "dataset_source", "load_datasets", "build_model", "data_config_for",
-           "make_loader", "EpochSampler", "default_workers", "default_threads", "count_classes"]
+           "make_loader", "EpochSampler", "default_workers", "default_threads", "count_classes", "check_class_sets"]
 
 
 def pick_device(name: str, info: DistInfo) -> torch.device:
@@ -94,12 +95,43 @@ def dataset_source(cfg: Any) -> tuple[str, str | None, bool]:
     )
 
 
+def _class_map(dataset: Any) -> dict[str, int]:
+    return dict(getattr(dataset, "class_to_idx", None) or getattr(getattr(dataset, "reader", None), "class_to_idx", {})
+                or {})
+
+
 def count_classes(dataset: Any) -> int:
-    """Number of classes a dataset's labels span."""
-    mapping = getattr(dataset, "class_to_idx", None) or getattr(getattr(dataset, "reader", None), "class_to_idx", {})
-    if mapping:
-        return max(mapping.values()) + 1
-    raise ConfigError("the dataset does not say how many classes it has; pass --num-classes")
+    """Number of classes a dataset's labels span (at least two: one class cannot be classified)."""
+    mapping = _class_map(dataset)
+    if not mapping:
+        raise ConfigError("the dataset does not say how many classes it has; pass --num-classes")
+    if len(mapping) < 2:
+        names = ", ".join(repr(k) for k in mapping)
+        raise ConfigError(f"the training data has only one class ({names}): a classifier needs at least two; put "
+                          "each class's images in its own sub-folder (DATA/train/<class>/...)")
+    return max(mapping.values()) + 1
+
+
+def check_class_sets(train: Any, val: Any, train_split: str, val_split: str | None) -> None:
+    """Refuse a validation split whose classes (names or label indices) differ from the training split's."""
+    if val is None:
+        return
+    a, b = _class_map(train), _class_map(val)
+    if not a or not b or a == b:
+        return
+    only_train, only_val = sorted(set(a) - set(b)), sorted(set(b) - set(a))
+    if only_train or only_val:
+        def show(names: list[str]) -> str:
+            return ", ".join(names[:5]) + (f" (+{len(names) - 5} more)" if len(names) > 5 else "")
+
+        parts = ([f"only in {train_split!r}: {show(only_train)}"] if only_train else []) + (
+            [f"only in {val_split!r}: {show(only_val)}"] if only_val else [])
+        detail = "; ".join(parts)
+    else:
+        detail = "the same names map to other label indices"
+    raise ConfigError(f"the validation split's classes differ from the training split's ({detail}), so its labels "
+                      "would not mean the same classes; give both splits the same class folders, or pass "
+                      "--class-map FILE so both use one mapping")
 
 
 def class_names(dataset: Any, num_classes: int) -> list[str]:
@@ -143,8 +175,24 @@ def _same_files(a: Any, b: Any) -> bool:
         return False
 
 
-def build_model(cfg: Any, num_classes: int) -> Any:
-    """The model the config names, with ``num_classes`` outputs, and initial weights if asked for."""
+class _Notes(logging.Handler):
+    """Collects what weight loading reports about tensors it left at their initialisation."""
+
+    def __init__(self) -> None:
+        super().__init__(logging.INFO)
+        self.missing: list[str] = []
+
+    def emit(self, record: logging.LogRecord) -> None:
+        if record.getMessage().startswith("missing keys") and isinstance(record.args, tuple) and record.args:
+            self.missing.extend(str(k) for k in record.args[0])
+
+
+def build_model(cfg: Any, num_classes: int) -> tuple[Any, list[str]]:
+    """The model the config names, with ``num_classes`` outputs, and initial weights if asked for.
+
+    Also returns notes for the user, e.g. that a checkpoint's classifier did not fit ``num_classes``
+    and was re-initialised (the model library logs that at INFO, which the CLI does not show).
+    """
     from ...models import create_model
 
     kwargs: dict[str, Any] = dict(cfg.model_kwargs)
@@ -153,12 +201,27 @@ def build_model(cfg: Any, num_classes: int) -> Any:
         if value is not None:
             kwargs[key] = value
     kwargs["num_classes"] = num_classes
-    model = create_model(cfg.model, pretrained=cfg.pretrained, **kwargs)
-    if cfg.initial_checkpoint:
-        from ...models import load_checkpoint
+    watcher = _Notes()
+    log = logging.getLogger("pimm.core.models")
+    old_level = log.level
+    log.addHandler(watcher)
+    if log.getEffectiveLevel() > logging.INFO:
+        log.setLevel(logging.INFO)
+    try:
+        model = create_model(cfg.model, pretrained=cfg.pretrained, **kwargs)
+        if cfg.initial_checkpoint:
+            from ...models import load_checkpoint
 
-        load_checkpoint(model, cfg.initial_checkpoint)
-    return model
+            load_checkpoint(model, cfg.initial_checkpoint)
+    finally:
+        log.removeHandler(watcher)
+        log.setLevel(old_level)
+    notes = []
+    if watcher.missing:
+        source = cfg.initial_checkpoint or f"the pretrained weights of {cfg.model}"
+        notes.append(f"{source} did not fit {num_classes} classes: {', '.join(watcher.missing[:4])} re-initialised "
+                     "(trained from scratch)")
+    return model, notes
 
 
 def data_config_for(cfg: Any, model: Any, use_test_size: bool = False) -> dict[str, Any]:

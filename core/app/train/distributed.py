@@ -10,9 +10,11 @@ padding, and sums and counts are all-reduced, so every sample is counted exactly
 from __future__ import annotations
 
 import os
+import shutil
 import socket
 from collections.abc import Iterator
 from dataclasses import dataclass
+from pathlib import Path
 from typing import Any
 
 __all__ = ["DistInfo", "dist_info", "init_distributed", "cleanup", "all_reduce_sums", "EvalShardSampler",
@@ -121,56 +123,88 @@ def free_port() -> int:
         return int(s.getsockname()[1])
 
 
-def launch_local(nproc: int, task: str, payload: str) -> None:
+def _describe_exit(code: int | None) -> str:
+    if code is not None and code < 0:
+        import signal
+
+        try:
+            return f"killed by signal {signal.Signals(-code).name}"
+        except ValueError:
+            return f"killed by signal {-code}"
+    return f"exit status {code}"
+
+
+def launch_local(nproc: int, task: str, payload: str, env: dict[str, str] | None = None) -> None:
     """Run ``task`` ('train' or 'validate') with ``payload`` (a config as JSON) in ``nproc`` local processes.
 
     Each process is a fresh interpreter (``python -m pimm.core.app.train.worker``) with the environment
-    torchrun would give it. The call returns when all have finished; if any fails, the others are
-    stopped and a :class:`~pimm.core.errors.PimmError` carries the failing process's last message.
+    torchrun would give it, plus ``env``. Their output is not captured: it streams straight to this
+    process's stdout/stderr, so a chatty worker can never block on a full pipe. Each worker reports
+    a failure in its own error file (``PIMM_ERROR_FILE``); the call returns when all have finished,
+    and as soon as one fails the others are stopped and a :class:`~pimm.core.errors.PimmError`
+    carries the failing process's message. Temporary files (the payload, error files, anything a
+    worker puts in ``PIMM_RUN_TMPDIR``) are removed on every way out, SIGTERM included.
     """
+    import signal
     import subprocess
     import sys
     import tempfile
+    import threading
     import time
 
     from ...errors import PimmError
 
     port = free_port()
-    with tempfile.NamedTemporaryFile("w", suffix=".json", delete=False) as f:
-        f.write(payload)
-        path = f.name
-    procs = []
+    procs: list[subprocess.Popen] = []
+    previous = None
+    if threading.current_thread() is threading.main_thread():
+        def _terminate(signum: int, frame: Any) -> None:
+            raise SystemExit(128 + signum)
+
+        previous = signal.signal(signal.SIGTERM, _terminate)
+    tmp = tempfile.mkdtemp(prefix="pimm-launch-")
     try:
+        path = os.path.join(tmp, "config.json")
+        with open(path, "w") as f:
+            f.write(payload)
+        errors = [os.path.join(tmp, f"error-{rank}.txt") for rank in range(nproc)]
         for rank in range(nproc):
-            env = dict(os.environ, RANK=str(rank), LOCAL_RANK=str(rank), WORLD_SIZE=str(nproc),
-                       LOCAL_WORLD_SIZE=str(nproc), MASTER_ADDR="127.0.0.1", MASTER_PORT=str(port))
-            procs.append(subprocess.Popen([sys.executable, "-m", "pimm.core.app.train.worker", task, path], env=env,
-                                          stderr=subprocess.PIPE, text=True))
+            child = dict(os.environ, **(env or {}), RANK=str(rank), LOCAL_RANK=str(rank), WORLD_SIZE=str(nproc),
+                         LOCAL_WORLD_SIZE=str(nproc), MASTER_ADDR="127.0.0.1", MASTER_PORT=str(port),
+                         PIMM_ERROR_FILE=errors[rank], PIMM_RUN_TMPDIR=tmp)
+            procs.append(subprocess.Popen([sys.executable, "-m", "pimm.core.app.train.worker", task, path], env=child))
         failed = None
-        while any(p.poll() is None for p in procs):
+        while failed is None and any(p.poll() is None for p in procs):
             failed = next((p for p in procs if p.poll() not in (None, 0)), None)
-            if failed is not None:
-                break
-            time.sleep(0.05)
+            if failed is None:
+                time.sleep(0.05)
         failed = failed or next((p for p in procs if p.returncode not in (None, 0)), None)
         if failed is not None:
-            for p in procs:
-                if p.poll() is None:
-                    p.terminate()
-            for p in procs:
-                p.wait()
-            err = failed.stderr.read() if failed.stderr else ""
-            lines = [ln for ln in err.strip().splitlines() if ln.strip()]
-            last = lines[-1] if lines else f"exit status {failed.returncode}"
-            raise PimmError(f"process {procs.index(failed)} of {nproc} failed: {last.removeprefix('pimm: error: ')}")
-        for p in procs:
-            rest = p.stderr.read() if p.stderr else ""
-            if rest.strip():
-                sys.stderr.write(rest)
+            rank = procs.index(failed)
+            _stop(procs)
+            try:
+                message = Path(errors[rank]).read_text().strip()
+            except OSError:
+                message = ""
+            last = message.splitlines()[-1] if message else _describe_exit(failed.returncode)
+            raise PimmError(f"process {rank} of {nproc} failed: {last}")
     finally:
-        for p in procs:
-            if p.poll() is None:
-                p.kill()
-            if p.stderr:
-                p.stderr.close()
-        os.unlink(path)
+        _stop(procs)
+        shutil.rmtree(tmp, ignore_errors=True)
+        if previous is not None:
+            signal.signal(signal.SIGTERM, previous)
+
+
+def _stop(procs: list[Any]) -> None:
+    """Terminate the processes still running, then kill those that do not exit within a few seconds."""
+    import subprocess
+
+    for p in procs:
+        if p.poll() is None:
+            p.terminate()
+    for p in procs:
+        try:
+            p.wait(timeout=5)
+        except subprocess.TimeoutExpired:
+            p.kill()
+            p.wait()

@@ -13,7 +13,7 @@ from typing import Any
 
 from ...errors import PimmError
 
-__all__ = ["RunResult", "TrainingError", "is_oom", "oom_error", "check_finite"]
+__all__ = ["RunResult", "TrainingError", "is_oom", "oom_error", "check_finite", "check_weights_finite"]
 
 
 class TrainingError(PimmError, RuntimeError):
@@ -53,8 +53,26 @@ def oom_error(cfg: Any, device: Any) -> TrainingError:
     )
 
 
-def check_finite(loss: float, epoch: int) -> None:
-    """Stop with advice when the training loss became NaN or infinite."""
+_ADVICE = "lower --lr, add --clip-grad 1.0, or use --amp bf16 instead of fp16"
+
+
+def check_finite(loss: float, epoch: int, what: str = "training") -> None:
+    """Stop with advice when the ``what`` ('training' or 'validation') loss became NaN or infinite."""
     if not math.isfinite(loss):
-        raise TrainingError(f"the training loss became {loss} in epoch {epoch + 1}: lower --lr, add --clip-grad 1.0, "
-                            "or use --amp bf16 instead of fp16")
+        raise TrainingError(f"the {what} loss became {loss} in epoch {epoch + 1}: the model diverged and no "
+                            f"checkpoint of this epoch is kept; {_ADVICE}")
+
+
+def check_weights_finite(model: Any, epoch: int) -> None:
+    """Stop when any parameter or buffer of ``model`` holds NaN or infinity (never checkpoint such weights)."""
+    import torch
+
+    floats = [t for t in model.state_dict().values() if t.is_floating_point()]
+    if not floats:
+        return
+    with torch.no_grad():
+        bad = [name for name, t in model.state_dict().items() if t.is_floating_point() and not bool(torch.isfinite(t).all())]
+    if bad:
+        raise TrainingError(f"the weights became non-finite in epoch {epoch + 1} ({bad[0]}"
+                            f"{f' and {len(bad) - 1} more' if len(bad) > 1 else ''}): the model diverged and no "
+                            f"checkpoint of this epoch is kept; {_ADVICE}")

@@ -11,13 +11,14 @@ import torch
 
 from ...errors import ConfigError
 from . import components as setup
-from .checkpoint import load_state, rng_state, save_model_dir, save_state, set_rng_state
+from .checkpoint import commit_generation, has_checkpoint, recover, rng_state, write_file_atomic
 from .config import TrainConfig
 from .distributed import DistInfo, barrier
 from .loop import TrainState, evaluate, train_one_epoch
-from .metrics import MetricsFile, read_metrics
+from .metrics import read_metrics
 from .progress import format_duration
-from .outcome import RunResult, check_finite, is_oom, oom_error
+from .outcome import RunResult, check_finite, check_weights_finite, is_oom, oom_error
+from .resume import restore_run
 
 __all__ = ["Session"]
 
@@ -56,14 +57,13 @@ class Session:
         cfg = self.cfg
         if cfg.amp == "fp16" and self.device.type != "cuda":
             raise ConfigError("--amp fp16 needs a CUDA device; use --amp bf16 on CPU")
-        if self.main:
-            self.run_dir.mkdir(parents=True, exist_ok=True)
         if cfg.data is None and not self.main:
             barrier()  # rank 0 generates the demo set first
         train_ds, val_ds = setup.load_datasets(cfg, self.info)
         if cfg.data is None and self.main:
             barrier()
         data_classes = setup.count_classes(train_ds)
+        setup.check_class_sets(train_ds, val_ds, cfg.train_split, cfg.val_split)
         num_classes = cfg.num_classes or data_classes
         if num_classes < data_classes:
             raise ConfigError(f"--num-classes {num_classes} is less than the {data_classes} classes in the training "
@@ -71,7 +71,9 @@ class Session:
         self.num_classes = num_classes
         self.class_names = setup.class_names(train_ds, num_classes)
         setup.seed_everything(cfg.seed)
-        model = setup.build_model(cfg, num_classes)
+        model, notes = setup.build_model(cfg, num_classes)
+        for note in notes:
+            self.say(f"note: {note}")
         self.data_config = setup.data_config_for(cfg, model)
         _record_data_config(model, self.data_config, cfg.input_size is not None, num_classes)
         train_ds.transform = setup.train_transform(cfg, self.data_config)
@@ -133,27 +135,25 @@ class Session:
             self._load_resume()
 
     def _load_resume(self) -> None:
-        state = load_state(self.run_dir)
-        from safetensors.torch import load_file
-
-        weights = load_file(str(self.run_dir / "last" / "model.safetensors"))
-        try:
-            self.model.load_state_dict(weights, strict=True)
-        except RuntimeError as exc:
-            raise ConfigError(f"the checkpoint in {self.run_dir / 'last'} does not fit the model of this run "
-                              f"({str(exc).splitlines()[0]}); resume with the run's own options") from None
-        self.state.optimizer.load_state_dict(state["optimizer"])
-        self.state.schedule.load_state_dict(state["schedule"])
-        if self.state.ema is not None and "ema" in state:
-            self.state.ema.load_state_dict(state["ema"])
-        if self.state.scaler is not None and "scaler" in state:
-            self.state.scaler.load_state_dict(state["scaler"])
-        set_rng_state(state["rng"])
-        self.start_epoch = int(state["epoch"])
-        if state.get("best_metric") is not None:
-            self.best = (float(state["best_metric"]), int(state["best_epoch"]))
-        self.time_to_target = state.get("time_to_target")
+        if self.main:
+            for notice in recover(self.run_dir):
+                self.say(f"note: {notice}")
+        barrier()
+        if not has_checkpoint(self.run_dir):
+            self.say(f"{self.run_dir} has no finished epoch yet: starting it from the beginning")
+            return
+        st = self.state
+        restored = restore_run(self.run_dir, self.model, st.optimizer, st.schedule, st.ema, st.scaler,
+                               self._signature())
+        self.start_epoch = restored.epoch
+        self.best = restored.best
+        self.time_to_target = restored.time_to_target
         self.say(f"resumed {self.run_dir} after epoch {self.start_epoch}")
+
+    def _signature(self) -> dict[str, Any]:
+        """What a resume state must match: the optimizer, the model and its parameter shapes."""
+        shapes = [list(p.shape) for g in self.state.optimizer.param_groups for p in g["params"]]
+        return {"opt": self.cfg.opt, "model": self.cfg.model, "param_shapes": shapes}
 
     # -- running -------------------------------------------------------------------------------
     def _header(self) -> None:
@@ -170,19 +170,17 @@ class Session:
     def fit(self, max_epochs: int | None = None) -> RunResult:
         """Run the remaining epochs (at most ``max_epochs`` in this call); return the result."""
         cfg = self.cfg
-        if self.main and self.start_epoch == 0:
-            (self.run_dir / "config.json").write_text(cfg.to_json())
-            (self.run_dir / "classes.json").write_text(json.dumps(self.class_names) + "\n")
+        if self.main:
+            self.run_dir.mkdir(parents=True, exist_ok=True)
+            write_file_atomic(self.run_dir / "config.json", cfg.model_copy(update={"resume": None}).to_json())
+            write_file_atomic(self.run_dir / "classes.json", json.dumps(self.class_names) + "\n")
         self._header()
-        metrics = MetricsFile(self.run_dir / "metrics.csv")
-        if self.main and self.start_epoch:
-            metrics.truncate_after(self.start_epoch)
         end = cfg.epochs if max_epochs is None else min(cfg.epochs, self.start_epoch + max_epochs)
         epoch = self.start_epoch
         last_val: dict[str, Any] = {}
         try:
             for epoch in range(self.start_epoch, end):
-                last_val = self._epoch(epoch, metrics)
+                last_val = self._epoch(epoch)
         except (RuntimeError, MemoryError) as exc:
             if isinstance(exc, MemoryError) or is_oom(exc):
                 raise oom_error(cfg, self.device) from None
@@ -196,7 +194,7 @@ class Session:
                          history=read_metrics(self.run_dir / "metrics.csv") if self.main else [],
                          elapsed=elapsed, time_to_target=self.time_to_target)
 
-    def _epoch(self, epoch: int, metrics: MetricsFile) -> dict[str, Any]:
+    def _epoch(self, epoch: int) -> dict[str, Any]:
         cfg = self.cfg
         setup.seed_everything(cfg.seed, epoch, self.info.rank)
         mix = not (cfg.mixup_off_epoch and epoch >= cfg.mixup_off_epoch)
@@ -207,14 +205,15 @@ class Session:
         val: dict[str, Any] = {}
         if self.val_loader is not None:
             val = self._validate(epoch)
+            check_finite(val["loss"], epoch, "validation")
+        check_weights_finite(self.model, epoch)
         row = {"epoch": epoch + 1, "train_loss": train["loss"], "train_top1": train["top1"],
                "val_loss": val.get("loss"), "val_top1": val.get("top1"), "val_top5": val.get("top5"),
                "lr": self.state.schedule.current_lr(), "train_img_s": train["img_s"],
                "epoch_time_s": train["time"] + val.get("time", 0.0), "elapsed_s": time.time() - self.wall_start}
         improved = self._track_best(val, epoch, row["elapsed_s"])
         if self.main:
-            metrics.append(row)
-            self._save(epoch, improved)
+            self._save(epoch, improved, row)
         barrier()
         return val
 
@@ -241,15 +240,14 @@ class Session:
             self.best = (value, epoch + 1)
         return better
 
-    def _save(self, epoch: int, improved: bool) -> None:
+    def _save(self, epoch: int, improved: bool, row: dict[str, Any]) -> None:
         from .plot import plot_curves
 
         to_save = self.state.ema.module if self.state.ema is not None else self.model
-        save_model_dir(self.model, self.run_dir / "last", self.class_names)
+        models: dict[str, Any] = {"last": self.model}
         if self.state.ema is not None:
-            save_model_dir(self.state.ema.module, self.run_dir / "last_ema", self.class_names)
-        if improved:
-            save_model_dir(to_save, self.run_dir / "best", self.class_names)
+            models["last_ema"] = self.state.ema.module
+        models["best"] = to_save if improved else None
         state = {"epoch": epoch + 1, "optimizer": self.state.optimizer.state_dict(),
                  "schedule": self.state.schedule.state_dict(), "rng": rng_state(),
                  "best_metric": self.best[0] if self.best else None, "best_epoch": self.best[1] if self.best else None,
@@ -258,10 +256,10 @@ class Session:
             state["ema"] = self.state.ema.state_dict()
         if self.state.scaler is not None:
             state["scaler"] = self.state.scaler.state_dict()
-        save_state(self.run_dir / "state.pt", state)
+        state.update(self._signature())
         summary = {"best_metric": state["best_metric"], "best_epoch": state["best_epoch"],
                    "eval_metric": self.cfg.eval_metric, "epochs_done": epoch + 1, "time_to_target": self.time_to_target}
-        (self.run_dir / "summary.json").write_text(json.dumps(summary, indent=2) + "\n")
+        commit_generation(self.run_dir, epoch + 1, models, state, row, summary, self.class_names)
         plot_curves(read_metrics(self.run_dir / "metrics.csv"), self.run_dir / "curves.png",
                     title=f"{self.cfg.model} - {self.run_dir.name}")
 

@@ -29,8 +29,23 @@ def main(argv: list[str]) -> int:
             _validate(ValidateConfig.model_validate_json(payload))
     except PimmError as exc:
         print(f"pimm: error: {exc}", file=sys.stderr)
+        report(str(exc))
         return 2
+    except BaseException as exc:  # noqa: BLE001 - the launcher must learn why this process stopped
+        import traceback
+
+        traceback.print_exc()
+        report(f"{type(exc).__name__}: {exc}")
+        return 1
     return 0
+
+
+def report(message: str) -> None:
+    """Leave ``message`` in the error file the launcher reads (``PIMM_ERROR_FILE``), if it gave one."""
+    path = os.environ.get("PIMM_ERROR_FILE")
+    if path:
+        with open(path, "w") as f:
+            f.write(" ".join(message.split()) + "\n")
 
 
 def max_epochs() -> int | None:
