@@ -2,6 +2,8 @@
 
 ``create`` resolves a name, validates the options against the component's options model, imports
 the target and calls it. Errors name the kind, the component, the plugin and the offending field.
+``create_entry`` does the same for an entry already resolved with ``resolve``, so code that needs
+the spec first (a per-kind factory) resolves each component exactly once.
 """
 
 from __future__ import annotations
@@ -17,7 +19,7 @@ from .errors import ConfigError, OptionsError, PluginLoadError
 from .registry import Entry, check_kind, get_registry
 from .specs import ComponentSpec, import_target
 
-__all__ = ["Origin", "create", "list_names", "get_spec", "resolve", "validate_options", "load_target"]
+__all__ = ["Origin", "create", "create_entry", "list_names", "get_spec", "resolve", "validate_options", "load_target"]
 
 
 @dataclass(frozen=True)
@@ -34,9 +36,14 @@ class Origin:
         return {"kind": self.kind, "name": self.name, **self.options}
 
 
-def resolve(kind: str, name: str) -> Entry:
-    """The registry entry for ``name`` (a name, alias or ``plugin::name``)."""
-    return get_registry().lookup(kind, name)
+def resolve(kind: str, name: str, *, prefer_builtin: bool = False) -> Entry:
+    """The registry entry for ``name`` (a name, alias or ``plugin::name``).
+
+    ``prefer_builtin=True`` is for names core picks itself as defaults: when a third-party plugin
+    provides the same bare name as a builtin plugin, the builtin's component is returned instead
+    of an :class:`~pimm.core.errors.AmbiguousComponentError` (see docs/plugin-authors.md).
+    """
+    return get_registry().lookup(kind, name, prefer_builtin=prefer_builtin)
 
 
 def get_spec(kind: str, name: str) -> ComponentSpec:
@@ -121,12 +128,24 @@ def create(kind_or_config: str | Mapping[str, Any], name: str | None = None, /, 
         if name is None:
             raise ConfigError(f"create({kind!r}) needs a component name, e.g. create({kind!r}, 'NAME')")
     check_kind(kind)
-    entry = resolve(kind, name)
+    return create_entry(resolve(kind, name), *args, **options)
+
+
+def create_entry(entry: Entry, /, *args: Any, **options: Any) -> Any:
+    """Build the component of an already resolved ``entry`` (from :func:`resolve`) with ``options``.
+
+    Same validation, import and origin record as :func:`create`, without resolving the name again.
+    """
+    if not isinstance(entry, Entry):
+        raise ConfigError(
+            f"create_entry() takes a registry entry from pimm.core.factory.resolve(kind, name), got "
+            f"{type(entry).__name__} {entry!r:.60}; to build by name use create(kind, name, ...)"
+        )
     validated = validate_options(entry, options)
     target = load_target(entry)
     obj = target(*args, **entry.spec.call_args(validated))
     try:
-        obj.pimm_origin = Origin(kind, entry.name, entry.plugin.name, validated)
+        obj.pimm_origin = Origin(entry.kind, entry.name, entry.plugin.name, validated)
     except (AttributeError, TypeError):
         pass  # immutable results (builtins, slotted classes) simply don't carry their origin
     return obj

@@ -12,12 +12,21 @@ Then plugins registered in-process with :func:`register_plugin` (tests, notebook
 
 A plugin that fails to import, has a misspelled hook, raises in a hook or returns something that
 is not a spec is recorded with its distribution, version and cause, warned about once and left
-out; every other plugin keeps working. ``PIMM_STRICT_PLUGINS=1`` turns any such problem into an
-error, which is what a plugin author wants in CI.
+out; every other plugin keeps working. So is a plugin module that implements no hook at all (a
+forgotten ``@hookimpl``), one whose hook name is misspelled (with the closest hook name), one that
+marks a collection hook ``tryfirst``/``trylast``/``hookwrapper``/``wrapper`` (pimm calls those
+hooks one plugin at a time, so the markers could only be silently ignored), and one that calls
+``sys.exit()`` or raises another ``BaseException`` (only a real Ctrl-C, ``KeyboardInterrupt``,
+propagates). ``PIMM_STRICT_PLUGINS=1`` turns any such problem into an error, raised every time the
+failing set of plugins is used, which is what a plugin author wants in CI.
+
+A plugin object already registered under one name is never registered again under another (an
+installed plugin also named in ``PIMM_PLUGINS`` is loaded once; :func:`register_plugin` raises).
 """
 
 from __future__ import annotations
 
+import difflib
 import importlib
 import itertools
 import os
@@ -112,10 +121,26 @@ def _env_flag(name: str) -> bool:
     return os.environ.get(name, "").strip().lower() in _TRUE
 
 
+def _failure_message(record: PluginRecord) -> str:
+    where = f" ({record.distribution} {record.version})" if record.distribution else ""
+    return f"pimm plugin {record.name!r}{where} was skipped: {record.cause}"
+
+
 def _describe_exception(exc: BaseException) -> str:
     text = str(exc).strip().splitlines()
     first = text[0] if text else ""
     return f"{type(exc).__name__}: {first}" if first else type(exc).__name__
+
+
+def _contain(exc: BaseException) -> None:
+    """Re-raise a real Ctrl-C; every other exception of a plugin (``SystemExit`` too) is contained."""
+    if isinstance(exc, KeyboardInterrupt):
+        raise exc
+
+
+#: pluggy markers that change call order or wrap calls; pimm calls argument-free hooks itself, one
+#: plugin at a time, so on those hooks the markers would have no effect.
+_ORDER_MARKERS = ("tryfirst", "trylast", "hookwrapper", "wrapper")
 
 
 def _pimm_version() -> str:
@@ -145,37 +170,72 @@ class PluginManager:
     """Loads plugins and keeps one :class:`PluginRecord` per plugin seen."""
 
     def __init__(self) -> None:
-        self._pm = pluggy.PluginManager(hookspecs.PROJECT_NAME)
-        self._pm.add_hookspecs(hookspecs)
+        self._pm = self._new_pluggy()
         self.records: dict[str, PluginRecord] = {}
         self.generation = 0
         self.serial = next(_SERIAL)
         self.strict = False
         self._loaded = False
+        self._loading = False
+        self._errors: dict[str, BaseException | None] = {}
         self._lock = threading.RLock()
+
+    @staticmethod
+    def _new_pluggy() -> pluggy.PluginManager:
+        pm = pluggy.PluginManager(hookspecs.PROJECT_NAME)
+        pm.add_hookspecs(hookspecs)
+        return pm
 
     # -- loading -------------------------------------------------------------------------------
 
     def ensure_loaded(self) -> None:
-        """Load every plugin once, in the documented order."""
+        """Load every plugin once, in the documented order; in strict mode raise if any failed.
+
+        The strict-mode error is raised on every call while a plugin of the loaded set is failed,
+        not only on the call that loaded it.
+        """
+        self._load_once()
+        self.raise_if_strict()
+
+    def _load_once(self) -> None:
         with self._lock:
-            if self._loaded:
+            if self._loaded or self._loading:  # _loading: a plugin's import-time code called back
                 return
-            self._loaded = True
-            self.strict = _env_flag(ENV_STRICT)
-            blocked = set(_env_list(ENV_BLOCK))
-            version = _pimm_version()
-            for name, module in BUILTIN_PLUGINS:
-                record = PluginRecord(name, module, "pimm", version, source="builtin")
-                self._load_module(record, blocked)
-            if not _env_flag(ENV_DISABLE_AUTOLOAD):
-                self._load_entry_points(blocked)
-            for module in _env_list(ENV_PLUGINS):
-                dist, dist_version = _distribution_of_module(module)
-                record = PluginRecord(module, module, dist, dist_version, source="env")
-                self._load_module(record, blocked)
-            self._check_blocked(blocked)
-            self.generation += 1
+            self._loading = True
+            try:
+                self._load_all()
+                self._loaded = True
+            finally:
+                self._loading = False
+
+    def _load_all(self) -> None:
+        self._pm = self._new_pluggy()  # a load interrupted by Ctrl-C starts again from scratch
+        self.records = {}
+        self._errors = {}
+        self.strict = _env_flag(ENV_STRICT)
+        blocked = set(_env_list(ENV_BLOCK))
+        version = _pimm_version()
+        for name, module in BUILTIN_PLUGINS:
+            record = PluginRecord(name, module, "pimm", version, source="builtin")
+            self._load_module(record, blocked)
+        if not _env_flag(ENV_DISABLE_AUTOLOAD):
+            self._load_entry_points(blocked)
+        for module in _env_list(ENV_PLUGINS):
+            dist, dist_version = _distribution_of_module(module)
+            record = PluginRecord(module, module, dist, dist_version, source="env")
+            self._load_module(record, blocked)
+        self._check_blocked(blocked)
+        self.generation += 1
+
+    def raise_if_strict(self) -> None:
+        """In strict mode, raise :class:`PluginLoadError` naming every failed plugin (if any)."""
+        if not self.strict:
+            return
+        failed = [r for r in self.records.values() if r.status == "failed"]
+        if not failed:
+            return
+        lines = "; ".join(_failure_message(r) for r in failed)
+        raise PluginLoadError(f"{lines} ({ENV_STRICT}=1 makes this an error).") from self._errors.get(failed[0].name)
 
     def _check_blocked(self, blocked: set[str]) -> None:
         known = set(self.records) | {r.distribution for r in self.records.values() if r.distribution}
@@ -197,7 +257,8 @@ class PluginManager:
             return
         try:
             obj = importlib.import_module(record.module or record.name)
-        except Exception as exc:  # any import-time failure of a plugin is contained
+        except BaseException as exc:  # any import-time failure of a plugin is contained, sys.exit() too
+            _contain(exc)
             self._fail(record, f"import failed: {_describe_exception(exc)}", exc)
             return
         self._register(record, obj)
@@ -230,23 +291,75 @@ class PluginManager:
                 continue
             try:
                 obj = ep.load()
-            except Exception as exc:
+            except BaseException as exc:
+                _contain(exc)
                 self._fail(record, f"import failed: {_describe_exception(exc)}", exc)
                 continue
             self._register(record, obj)
 
+    def registered_name(self, obj: Any) -> str | None:
+        """The plugin name ``obj`` is registered under, or None."""
+        for name, record in self.records.items():
+            if record.obj is obj and record.status == "active":
+                return name
+        return None
+
     def _register(self, record: PluginRecord, obj: Any) -> None:
+        if self.registered_name(obj) is not None:
+            # The same module reached twice (an entry point also named in PIMM_PLUGINS): it is
+            # active under its first name already; registering it again would only remove that.
+            return
         record.obj = obj
+        problem = self._hook_problem(obj)
+        if problem is not None:
+            self._fail(record, problem)
+            return
         try:
             self._pm.register(obj, name=record.name)
             self._pm.check_pending()
-        except Exception as exc:  # pluggy validation: misspelled hook, bad signature, name clash
+        except BaseException as exc:  # pluggy validation: bad signature, name clash
+            _contain(exc)
             if self._pm.is_registered(obj):
                 self._pm.unregister(obj)
             self._fail(record, f"invalid hooks: {_describe_exception(exc)}", exc)
             return
+        if not self._pm.get_hookcallers(obj):
+            self._pm.unregister(obj)
+            self._fail(record, "it implements no pimm hook: no function is decorated with @pimm.core.hookimpl "
+                               "(forgotten @hookimpl?), so it would provide nothing")
+            return
         record.status = "active"
         self._add_record(record)
+
+    def _hook_problem(self, obj: Any) -> str | None:
+        """Why ``obj``'s hookimpls cannot be used as written (misspelled name, ignored marker), or None."""
+        known = [name for name in dir(self._pm.hook) if name.startswith(f"{hookspecs.PROJECT_NAME}_")]
+        try:
+            attributes = dir(obj)
+        except Exception:  # an object whose dir() fails: let pluggy report what it finds
+            return None
+        for attr in attributes:
+            try:
+                opts = self._pm.parse_hookimpl_opts(obj, attr)
+            except Exception:
+                continue
+            if opts is None:
+                continue
+            hook = opts.get("specname") or attr
+            if hook not in known:
+                if opts.get("optionalhook"):
+                    continue
+                close = difflib.get_close_matches(hook, known, n=1, cutoff=0.6)
+                hint = f" (did you mean {close[0]!r}?)" if close else ""
+                return f"unknown hook {hook!r}{hint}; pimm's hooks are: {', '.join(sorted(known))}"
+            caller = getattr(self._pm.hook, hook)
+            argument_free = caller.spec is not None and not caller.spec.argnames
+            markers = [m for m in _ORDER_MARKERS if opts.get(m)]
+            if argument_free and markers:
+                return (f"{hook} is marked {', '.join(markers)}, which pimm does not honour: it calls "
+                        f"{hook} of every plugin itself, one at a time, and a name two plugins provide is "
+                        "an error rather than an ordering question; remove the marker")
+        return None
 
     def _add_record(self, record: PluginRecord) -> None:
         self.records[record.name] = record
@@ -255,36 +368,45 @@ class PluginManager:
         record.status = "failed"
         record.cause = cause
         self._add_record(record)
+        self._errors[record.name] = exc
         self.report_failure(record, exc)
 
     def report_failure(self, record: PluginRecord, exc: BaseException | None = None) -> None:
-        """Raise (strict mode) or warn once about a failed plugin."""
-        where = f" ({record.distribution} {record.version})" if record.distribution else ""
-        message = (
-            f"pimm plugin {record.name!r}{where} was skipped: {record.cause}. "
-            f"Other components keep working; run `pimm plugins` for details"
-        )
+        """Warn once about a failed plugin (strict mode: :meth:`raise_if_strict` raises instead)."""
         if self.strict:
-            raise PluginLoadError(message + f" ({ENV_STRICT}=1 makes this an error).") from exc
+            return
         key = (record.name, record.cause)
         if key not in _WARNED:
             _WARNED.add(key)
-            warnings.warn(message + ".", PimmPluginWarning, stacklevel=4)
+            warnings.warn(_failure_message(record) + "; other components keep working, run `pimm plugins` "
+                          "for details.", PimmPluginWarning, stacklevel=4)
 
     def mark_failed(self, name: str, cause: str, exc: BaseException | None = None) -> None:
         """Record that an active plugin's hooks misbehaved; the registry leaves it out."""
         with self._lock:
             record = self.records[name]
+            if record.obj is not None and self._pm.is_registered(record.obj):
+                self._pm.unregister(record.obj)
             self._fail(record, cause, exc)
 
     # -- runtime registration -------------------------------------------------------------------
 
     def register(self, obj: Any, name: str | None = None) -> str:
-        """Register a plugin object or module in-process; returns the plugin name used."""
+        """Register a plugin object or module in-process; returns the plugin name used.
+
+        Raises :class:`PluginLoadError` when the name is taken or when ``obj`` is already registered
+        under another name (the existing registration and its components stay as they are).
+        """
         with self._lock:
-            self.ensure_loaded()
+            self._load_once()
             if name is None:
                 name = obj.__name__ if isinstance(obj, ModuleType) else type(obj).__name__
+            existing = self.registered_name(obj)
+            if existing is not None:
+                raise PluginLoadError(
+                    f"{obj!r:.80} is already registered as plugin {existing!r}; a plugin is registered once. "
+                    f"Use it as {existing!r}, or unregister_plugin({existing!r}) first to register it as {name!r}"
+                )
             if name in self.records and self.records[name].status != "failed":
                 raise PluginLoadError(
                     f"a plugin named {name!r} is already registered; pass another name= or "
@@ -295,19 +417,23 @@ class PluginManager:
             record = PluginRecord(name, module, dist, version, source="runtime")
             self._register(record, obj)
             self.generation += 1
+            if record.status == "failed" and self.strict:
+                raise PluginLoadError(f"{_failure_message(record)} ({ENV_STRICT}=1 makes this an error).") \
+                    from self._errors.get(name)
             return name
 
     def unregister(self, name_or_obj: Any) -> None:
         """Remove a plugin by name or by the object that was registered."""
         with self._lock:
-            self.ensure_loaded()
+            self._load_once()
             name = name_or_obj if isinstance(name_or_obj, str) else self._name_of(name_or_obj)
             record = self.records.pop(name, None)
             if record is None:
                 raise UnknownPluginError(
                     f"no plugin named {name!r} is registered; registered: {', '.join(sorted(self.records))}"
                 )
-            if record.obj is not None and self._pm.is_registered(record.obj):
+            self._errors.pop(name, None)
+            if record.obj is not None and self._pm.is_registered(record.obj) and self.registered_name(record.obj) is None:
                 self._pm.unregister(record.obj)
             self.generation += 1
 

@@ -3,7 +3,17 @@
 Built on first use and rebuilt whenever the set of plugins changes. Lookups never silently pick
 one of two providers: a name that two plugins provide raises :class:`AmbiguousComponentError`
 (naming both and the ways out), and ``plugin::name`` always resolves. Unknown names raise
-:class:`UnknownComponentError` (also a ``KeyError``) with the closest names.
+:class:`UnknownComponentError` (also a ``KeyError``) with the closest names, the plugins that
+failed and the plugins that are blocked.
+
+One exception to "never pick": where core itself uses a bare name as its own default (a model's
+``global_pool='avg'``, the ``tar``/``folder`` reader fallback, the transform factory's building
+blocks), it looks the name up with ``prefer_builtin=True``, and a builtin plugin's component wins
+over a third party's component of the same name (which stays reachable as ``plugin::name``).
+
+A hook implementation must not look components up while the registry is being built (there is
+no registry yet): such a call raises :class:`PluginError` inside that hook, which fails that
+plugin only, instead of deadlocking.
 """
 
 from __future__ import annotations
@@ -16,9 +26,11 @@ from collections.abc import Iterable
 from dataclasses import dataclass
 from typing import Any
 
-from .errors import AmbiguousComponentError, ConfigError, SpecError, UnknownComponentError
+from pydantic import ValidationError
+
+from .errors import AmbiguousComponentError, ConfigError, PluginError, SpecError, UnknownComponentError
 from .hookspecs import HOOK_FOR_KIND
-from .manager import ENV_BLOCK, PluginRecord, get_manager
+from .manager import ENV_BLOCK, PluginRecord, _contain, get_manager
 from .specs import KINDS, SPEC_CLASSES, ComponentSpec
 
 __all__ = ["Entry", "Registry", "get_registry", "natural_key", "check_kind", "QUALIFIER"]
@@ -68,6 +80,33 @@ def _as_patterns(value: str | Iterable[str] | None) -> list[str]:
     return [v for v in value if v]
 
 
+_DEFAULTS_CHECKED: dict[type, str] = {}
+
+
+def _option_defaults_problem(options: type) -> str:
+    """'' if the options model's defaults pass its own validation, else what fails (cached per class)."""
+    if options in _DEFAULTS_CHECKED:
+        return _DEFAULTS_CHECKED[options]
+    defaults = {
+        name: field.get_default(call_default_factory=True)
+        for name, field in options.model_fields.items()
+        if not field.is_required()
+    }
+    problem = ""
+    try:
+        options.model_validate(defaults)
+    except ValidationError as exc:
+        errors = [e for e in exc.errors() if e.get("type") != "missing"]  # required fields have no default
+        problem = "; ".join(
+            f"{'.'.join(str(p) for p in e.get('loc', ())) or '<model>'}={e.get('input')!r}: {e.get('msg')}"
+            for e in errors
+        )
+    except Exception as exc:  # a validator that raises something else is just as broken
+        problem = f"{type(exc).__name__}: {exc}"
+    _DEFAULTS_CHECKED[options] = problem
+    return problem
+
+
 def _collect(record: PluginRecord, kind: str, function: Any) -> list[ComponentSpec]:
     """Call one plugin's hook and check that it returned specs of the right kind."""
     spec_cls = SPEC_CLASSES[kind]
@@ -91,8 +130,10 @@ def _collect(record: PluginRecord, kind: str, function: Any) -> list[ComponentSp
 class Registry:
     """Name → component tables for one set of loaded plugins."""
 
-    def __init__(self, entries: list[Entry], failed: list[PluginRecord]) -> None:
+    def __init__(self, entries: list[Entry], failed: list[PluginRecord],
+                 blocked: list[PluginRecord] | None = None) -> None:
         self.failed = failed
+        self.blocked = list(blocked or [])
         self._names: dict[str, dict[str, list[Entry]]] = {k: {} for k in KINDS}
         self._aliases: dict[str, dict[str, list[Entry]]] = {k: {} for k in KINDS}
         self._deprecated: dict[str, dict[str, tuple[Entry, str]]] = {k: {} for k in KINDS}
@@ -120,7 +161,8 @@ class Registry:
                     continue
                 try:
                     specs = _collect(record, kind, function)
-                except Exception as exc:  # a broken plugin must not take the others down
+                except BaseException as exc:  # a broken plugin must not take the others down
+                    _contain(exc)
                     bad.add(record.name)
                     per_plugin.pop(record.name, None)
                     manager.mark_failed(record.name, f"{HOOK_FOR_KIND[kind]}() failed: {type(exc).__name__}: {exc}", exc)
@@ -132,7 +174,27 @@ class Registry:
             record.counts = {k: sum(1 for e in plugin_entries if e.kind == k) for k in KINDS}
             entries.extend(plugin_entries)
         failed = [r for r in manager.records.values() if r.status == "failed"]
-        return cls(entries, failed)
+        blocked = [r for r in manager.records.values() if r.status == "blocked"]
+        return cls(entries, failed, blocked)
+
+    def option_default_problems(self) -> dict[str, str]:
+        """Plugin name -> why one of its components' options defaults fail their own validation.
+
+        Run once the registry exists (option validators may look up other components, e.g. a
+        model's ``global_pool`` default names a pool).
+        """
+        problems: dict[str, str] = {}
+        for entry in self.entries():
+            if entry.plugin.name in problems:
+                continue
+            problem = _option_defaults_problem(entry.spec.options)
+            if problem:
+                problems[entry.plugin.name] = (
+                    f"{HOOK_FOR_KIND[entry.kind]}() returned {entry.kind} {entry.name!r} whose options model "
+                    f"{entry.spec.options.__name__} has defaults that fail its own validation: {problem}; "
+                    "fix the defaults (or the constraints)"
+                )
+        return problems
 
     # -- lookups --------------------------------------------------------------------------------
 
@@ -141,8 +203,13 @@ class Registry:
         kinds = [check_kind(kind)] if kind else list(KINDS)
         return [e for k in kinds for entries in self._names[k].values() for e in entries]
 
-    def lookup(self, kind: str, name: str) -> Entry:
-        """Resolve a name, an alias or a qualified ``plugin::name`` to exactly one entry."""
+    def lookup(self, kind: str, name: str, *, prefer_builtin: bool = False) -> Entry:
+        """Resolve a name, an alias or a qualified ``plugin::name`` to exactly one entry.
+
+        ``prefer_builtin``: when several plugins provide the bare ``name`` and exactly one of them
+        is a builtin plugin, return the builtin's entry instead of raising. Core uses this for the
+        names it picks itself as defaults; users' own names never take this path implicitly.
+        """
         check_kind(kind)
         if not isinstance(name, str):
             raise ConfigError(f"a {kind} name must be a string, got {type(name).__name__} {name!r}")
@@ -155,6 +222,9 @@ class Registry:
         if not found:
             raise self._unknown(kind, name)
         if len(found) > 1:
+            builtin = [e for e in found if e.plugin.source == "builtin"]
+            if prefer_builtin and len(builtin) == 1:
+                return builtin[0]
             raise self._ambiguous(kind, name, found)
         return found[0]
 
@@ -199,6 +269,10 @@ class Registry:
         if self.failed:
             failed = "; ".join(f"{r.name} ({r.cause})" for r in self.failed)
             parts.append(f"Note: {len(self.failed)} plugin(s) failed to load and may have provided it: {failed}.")
+        if self.blocked:
+            blocked = ", ".join(repr(r.name) for r in self.blocked)
+            parts.append(f"Note: plugin(s) {blocked} are blocked by {ENV_BLOCK} and may have provided it; "
+                         f"remove them from {ENV_BLOCK} to use their components.")
         return UnknownComponentError(" ".join(parts))
 
     def _ambiguous(self, kind: str, name: str, found: list[Entry]) -> AmbiguousComponentError:
@@ -213,11 +287,23 @@ class Registry:
 
 
 _CACHE: tuple[int, int, Registry] | None = None
-_CACHE_LOCK = threading.Lock()
+_CACHE_LOCK = threading.RLock()
+_BUILDING = threading.local()
+
+
+def _build() -> Registry:
+    _BUILDING.active = True
+    try:
+        return Registry.build()
+    finally:
+        _BUILDING.active = False
 
 
 def get_registry() -> Registry:
-    """The registry for the current set of plugins (built on first use, rebuilt on change)."""
+    """The registry for the current set of plugins (built on first use, rebuilt on change).
+
+    In strict mode (``PIMM_STRICT_PLUGINS=1``) this raises every time while a loaded plugin is failed.
+    """
     global _CACHE
     manager = get_manager()
     manager.ensure_loaded()
@@ -225,7 +311,23 @@ def get_registry() -> Registry:
     cached = _CACHE
     if cached is not None and cached[:2] == key:
         return cached[2]
+    if getattr(_BUILDING, "active", False):
+        raise PluginError(
+            "a hook implementation looked up components (core.list_names, get_spec, create ...) while "
+            "pimm's registry was being built from the hooks; a collection hook must return its specs "
+            "without using the registry (do such lookups when the component is created instead)"
+        )
     with _CACHE_LOCK:
-        registry = Registry.build()
+        cached = _CACHE
+        if cached is not None and cached[:2] == key:
+            return cached[2]
+        registry = _build()
         _CACHE = (manager.serial, manager.generation, registry)
-        return registry
+        problems = registry.option_default_problems()
+        if problems:  # a plugin whose options defaults are invalid is left out, like any broken plugin
+            for name, cause in problems.items():
+                manager.mark_failed(name, cause)
+            registry = _build()
+            _CACHE = (manager.serial, manager.generation, registry)
+    manager.raise_if_strict()
+    return registry

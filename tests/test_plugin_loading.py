@@ -2,17 +2,21 @@
 
 from __future__ import annotations
 
+import importlib
+import threading
+
 import pytest
 
 from pimm import core
 from pimm.core import manager
-from pimm.core.errors import PluginLoadError, UnknownComponentError, UnknownPluginError
+from pimm.core.errors import ConfigError, PluginLoadError, UnknownComponentError, UnknownPluginError
 from pimm.core.manager import PimmPluginWarning, get_manager
 
 from kernel_helpers import forget_modules, make_distribution, pool_plugin
 
 FAKE_PACKAGES = ("fake_good", "fake_boom", "fake_hookfail", "fake_junk", "fake_dup_a", "fake_dup_b",
-                 "fake_typo", "fake_envmod", "fake_other")
+                 "fake_typo", "fake_envmod", "fake_other", "fake_nohook", "fake_exit", "fake_hookexit",
+                 "fake_ctrlc", "fake_callback", "fake_baddefault", "fake_marker")
 
 
 @pytest.fixture
@@ -110,7 +114,7 @@ def test_misspelled_hookimpl_is_an_error_for_that_plugin(site):
         def pimm_pool():
             return []
     """})
-    with pytest.warns(PimmPluginWarning, match="pimm_pool"):
+    with pytest.warns(PimmPluginWarning, match="unknown hook 'pimm_pool' \\(did you mean 'pimm_pools'\\?\\)"):
         assert fakes() == ["fakegem"]
     assert records()["typo"].status == "failed"
 
@@ -218,3 +222,218 @@ def test_loading_happens_on_first_use_not_at_import(site):
     assert "fake_good" not in sys.modules
     core.list_names("pool")
     assert "fake_good" in sys.modules
+
+
+# -- the plugin contract's holes, closed -----------------------------------------------------------
+
+
+def test_installed_plugin_also_named_in_pimm_plugins_keeps_its_components(site, monkeypatch):
+    add_good(site)
+    monkeypatch.setenv("PIMM_PLUGINS", "fake_good")
+    assert fakes() == ["fakegem"]
+    assert records()["good"].status == "active"
+    assert "fake_good" not in records()  # the same module is registered once, under its first name
+    assert core.create("pool", "fakegem", p=2.0) == {"flatten": True, "p": 2.0}
+
+
+def test_register_plugin_again_under_another_name_is_an_error_and_changes_nothing(site):
+    add_good(site)
+    module = importlib.import_module("fake_good")
+    core.list_names("pool")
+    with pytest.raises(PluginLoadError, match="already registered as plugin 'good'"):
+        core.register_plugin(module, name="again")
+    assert records()["good"].status == "active" and "again" not in records()
+    assert core.create("pool", "fakegem") == {"flatten": True, "p": 3.0}
+
+
+NO_HOOKIMPL = """
+    from pimm.core.specs import PoolSpec
+
+    def pimm_pools():  # the @hookimpl decorator is missing
+        return [PoolSpec(name="fakenohook", target="collections:OrderedDict")]
+"""
+
+
+def test_plugin_without_any_hookimpl_is_reported_not_active(site):
+    make_distribution(site, "fake-nohook", "1.0", {"nohook": "fake_nohook"}, {"fake_nohook": NO_HOOKIMPL})
+    with pytest.warns(PimmPluginWarning, match="'nohook'.*implements no pimm hook.*forgotten @hookimpl"):
+        core.list_names("pool")
+    rec = records()["nohook"]
+    assert rec.status == "failed" and "forgotten @hookimpl" in rec.cause
+
+
+def test_plugin_without_any_hookimpl_fails_strict_mode_pimm_check_and_the_pytest_route(site, monkeypatch, capsys):
+    from pimm.core.app.cli import main
+    from pimm.core.testing import parametrize_components
+
+    make_distribution(site, "fake-nohook", "1.0", {"nohook": "fake_nohook"}, {"fake_nohook": NO_HOOKIMPL})
+    with pytest.warns(PimmPluginWarning):
+        assert main(["check", "nohook"]) != 0
+    assert "forgotten @hookimpl" in capsys.readouterr().err
+    with pytest.raises(ConfigError, match="forgotten @hookimpl"):
+        parametrize_components(plugin="nohook")  # a collection error, never "1 skipped"
+    monkeypatch.setenv("PIMM_STRICT_PLUGINS", "1")
+    core.reset_plugins()
+    with pytest.raises(PluginLoadError, match="implements no pimm hook"):
+        core.list_names("pool")
+
+
+def test_pytest_route_on_a_plugin_that_provides_nothing_is_an_error_not_a_skip(site):
+    from pimm.core.testing import parametrize_components
+
+    make_distribution(site, "fake-other", "1.0", {"other": "fake_other"}, {"fake_other": """
+        from pimm.core import hookimpl
+
+        @hookimpl
+        def pimm_pools():
+            return []
+    """})
+    with pytest.raises(ConfigError, match="plugin 'other' provides no component"):
+        parametrize_components(plugin="other")
+
+
+@pytest.mark.parametrize("code", ["import sys\nsys.exit(3)\n", "raise SystemExit('bye')\n",
+                                  "raise GeneratorExit()\n"])
+def test_base_exceptions_at_import_are_contained(site, code):
+    add_good(site)
+    make_distribution(site, "fake-exit", "1.0", {"exit": "fake_exit"}, {"fake_exit": code})
+    with pytest.warns(PimmPluginWarning, match="'exit'.*import failed"):
+        assert fakes() == ["fakegem"]
+    assert records()["exit"].status == "failed"
+
+
+def test_system_exit_in_a_hook_is_contained(site):
+    add_good(site)
+    make_distribution(site, "fake-hookexit", "1.0", {"hookexit": "fake_hookexit"}, {"fake_hookexit": """
+        import sys
+        from pimm.core import hookimpl
+
+        @hookimpl
+        def pimm_pools():
+            sys.exit("leaving")
+    """})
+    with pytest.warns(PimmPluginWarning, match="'hookexit'.*pimm_pools\\(\\) failed: SystemExit"):
+        assert fakes() == ["fakegem"]
+
+
+def test_a_real_ctrl_c_in_a_hook_still_interrupts(site):
+    make_distribution(site, "fake-ctrlc", "1.0", {"ctrlc": "fake_ctrlc"}, {"fake_ctrlc": """
+        from pimm.core import hookimpl
+
+        @hookimpl
+        def pimm_pools():
+            raise KeyboardInterrupt
+    """})
+    with pytest.raises(KeyboardInterrupt):
+        core.list_names("pool")
+
+
+def test_hook_calling_back_into_the_registry_does_not_deadlock(site):
+    add_good(site)
+    make_distribution(site, "fake-callback", "1.0", {"callback": "fake_callback"}, {"fake_callback": """
+        from pimm import core
+        from pimm.core import hookimpl
+        from pimm.core.specs import PoolSpec
+
+        @hookimpl
+        def pimm_pools():
+            names = core.list_names("pool")
+            core.get_spec("pool", "avg")
+            return [PoolSpec(name=f"fakecopy{len(names)}", target="collections:OrderedDict")]
+    """})
+    outcome = {}
+
+    def run():
+        try:
+            with pytest.warns(PimmPluginWarning, match="'callback'.*looked up components"):
+                outcome["names"] = fakes()
+        except BaseException as exc:  # report in the main thread
+            outcome["error"] = exc
+
+    thread = threading.Thread(target=run, daemon=True)
+    thread.start()
+    thread.join(timeout=20)
+    assert not thread.is_alive(), "the registry deadlocked on a hook that called core.list_names"
+    assert "error" not in outcome, outcome.get("error")
+    assert outcome["names"] == ["fakegem"] and records()["callback"].status == "failed"
+
+
+def test_strict_mode_raises_every_time_not_only_the_first(site, monkeypatch):
+    add_good(site)
+    make_distribution(site, "fake-boom", "0.3", {"boom": "fake_boom"},
+                      {"fake_boom": "raise RuntimeError('kaboom at import')\n"})
+    monkeypatch.setenv("PIMM_STRICT_PLUGINS", "1")
+    for _ in range(3):
+        with pytest.raises(PluginLoadError, match="kaboom at import"):
+            core.list_names("pool")
+        with pytest.raises(PluginLoadError, match="kaboom at import"):
+            core.create("pool", "fakegem")
+
+
+def test_strict_mode_raises_every_time_for_a_failing_hook_too(site, monkeypatch):
+    make_distribution(site, "fake-hookexit", "1.0", {"hookexit": "fake_hookexit"}, {"fake_hookexit": """
+        from pimm.core import hookimpl
+
+        @hookimpl
+        def pimm_pools():
+            raise ValueError("broken hook")
+    """})
+    monkeypatch.setenv("PIMM_STRICT_PLUGINS", "1")
+    for _ in range(2):
+        with pytest.raises(PluginLoadError, match="broken hook"):
+            core.list_names("pool")
+
+
+BAD_DEFAULT = """
+    from pydantic import Field
+    from pimm.core import hookimpl
+    from pimm.core.specs import Options, PoolSpec
+
+    class BadOptions(Options):
+        flatten: bool = Field(True, description="flatten")
+        p: float = Field(-1.0, gt=0, description="exponent; the default breaks its own rule")
+
+    @hookimpl
+    def pimm_pools():
+        return [PoolSpec(name="fakebaddefault", target="collections:OrderedDict", options=BadOptions)]
+"""
+
+
+def test_options_defaults_that_fail_their_own_validation_are_reported_at_load(site):
+    add_good(site)
+    make_distribution(site, "fake-baddefault", "1.0", {"baddefault": "fake_baddefault"},
+                      {"fake_baddefault": BAD_DEFAULT})
+    with pytest.warns(PimmPluginWarning, match="'fakebaddefault'.*BadOptions.*defaults that fail.*p=-1.0"):
+        assert fakes() == ["fakegem"]
+    assert records()["baddefault"].status == "failed"
+
+
+def test_options_defaults_that_fail_are_an_error_in_strict_mode(site, monkeypatch):
+    make_distribution(site, "fake-baddefault", "1.0", {"baddefault": "fake_baddefault"},
+                      {"fake_baddefault": BAD_DEFAULT})
+    monkeypatch.setenv("PIMM_STRICT_PLUGINS", "1")
+    with pytest.raises(PluginLoadError, match="defaults that fail its own validation"):
+        core.list_names("pool")
+
+
+@pytest.mark.parametrize("marker", ["tryfirst=True", "trylast=True", "hookwrapper=True", "wrapper=True"])
+def test_ordering_markers_on_collection_hooks_are_rejected(site, marker):
+    add_good(site)
+    make_distribution(site, "fake-marker", "1.0", {"marker": "fake_marker"}, {"fake_marker": f"""
+        from pimm.core import hookimpl
+
+        @hookimpl({marker})
+        def pimm_pools():
+            yield
+    """})
+    name = marker.split("=")[0]
+    with pytest.warns(PimmPluginWarning, match=f"pimm_pools is marked {name}, which pimm does not honour"):
+        assert fakes() == ["fakegem"]
+    assert records()["marker"].status == "failed"
+
+
+def test_blocked_plugin_is_named_in_unknown_name_errors(site, monkeypatch):
+    add_good(site)
+    monkeypatch.setenv("PIMM_BLOCK_PLUGINS", "good")
+    with pytest.raises(UnknownComponentError, match="'good' are blocked by PIMM_BLOCK_PLUGINS"):
+        core.create("pool", "fakegem")

@@ -230,7 +230,16 @@ def parametrize_components(
 
     expected = dict(expected_failures or {})
     params = []
-    for cid, component, check_def in iter_cases(kind, plugin, include):
+    cases = iter_cases(kind, plugin, include)
+    if plugin is not None and not cases:
+        # An empty parametrize would pass as "1 skipped": a plugin that provides nothing (a forgotten
+        # @hookimpl, hooks returning nothing) must fail its own conformance test instead.
+        raise ConfigError(
+            f"plugin {plugin!r} provides no component matching kind={kind!r}, include={include!r}: nothing "
+            "to check. Check that its hooks are decorated with @pimm.core.hookimpl and return specs "
+            "(`pimm plugins` shows what each plugin provides)"
+        )
+    for cid, component, check_def in cases:
         marks = [getattr(pytest.mark, m) for m in check_def.marks]
         if "large" in component.spec.tags:
             marks.append(pytest.mark.large)
