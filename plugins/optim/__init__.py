@@ -8,6 +8,7 @@ from pimm.core import hookimpl
 from pimm.core.specs import OptimizerSpec
 
 from . import options as _o
+from .variants import VARIANTS, derive_options
 
 _P = "pimm.plugins.optim"
 
@@ -64,6 +65,14 @@ _TABLE: dict[str, tuple] = {
     "adamwlegacy": (f"{_P}.adamw:AdamW", False, True, 2, True, False, {}, "pimm's own AdamW (the classic rule)"),
     "nadamlegacy": (f"{_P}.nadam:Nadam", False, True, 2, True, False, {}, "pimm's own Nadam (the classic rule)"),
     "radamlegacy": (f"{_P}.radam:RAdam", False, True, 2, True, False, {}, "pimm's own RAdam (the classic rule)"),
+    "adopt": (f"{_P}.adopt:Adopt", False, True, 2, True, False, {},
+              "ADOPT: Adam normalizing by the previous second moment (converges with any beta2)"),
+    "laprop": (f"{_P}.laprop:LaProp", False, True, 2, True, False, {},
+               "LaProp: momentum over the RMSprop-normalized gradient"),
+    "mars": (f"{_P}.mars:Mars", False, True, 2, True, False, {},
+             "MARS: variance-reduced gradient correction inside an AdamW (or Lion) step"),
+    "adafactorbv": (f"{_P}.adafactor_bv:AdafactorBigVision", True, False, 2, True, False, {},
+                    "Adafactor as big_vision trains ViTs (factored, clipped, low-precision momentum)"),
 }
 
 _ALIASES: dict[str, tuple[str, ...]] = {"sgd": ("nesterov",), "sgdw": ("nesterovw",)}
@@ -73,14 +82,21 @@ _ALIASES: dict[str, tuple[str, ...]] = {"sgd": ("nesterov",), "sgdw": ("nesterov
 def pimm_optimizers() -> list[OptimizerSpec]:
     """The builtin optimizers, one spec per factory name."""
     specs = []
-    for name, (target, momentum, betas, num_betas, eps, second, defaults, summary) in _TABLE.items():
+    rows = {name: (*row, getattr(_o, f"{name[0].upper()}{name[1:]}Options")) for name, row in _TABLE.items()}
+    for name, (base, overrides, summary) in VARIANTS.items():
+        target, momentum, betas, num_betas, eps, second, defaults, _, options = rows[base]
+        rows[name] = (target, momentum, betas, num_betas, eps, second, {**defaults, **overrides}, summary,
+                      derive_options(options, name, {**defaults, **overrides}))
+    for name, (target, momentum, betas, num_betas, eps, second, defaults, summary, options) in rows.items():
         tags = {"torch_optim"} if target.startswith("torch.optim:") else set()
         if second:
             tags.add("second_order")
-        if name == "sgdp":  # lr is required, as in timm
+        if "caution" in defaults:
+            tags.add("cautious")
+        if target.endswith(":SGDP"):  # lr has no default (as in timm): a group lr or lr=... is needed
             tags.add("no-default-construct")
         specs.append(OptimizerSpec(
-            name=name, target=target, options=getattr(_o, f"{name[0].upper()}{name[1:]}Options"), aliases=_ALIASES.get(name, ()),
+            name=name, target=target, options=options, aliases=_ALIASES.get(name, ()),
             tags=frozenset(tags), summary=summary, has_momentum=momentum, has_betas=betas,
             num_betas=num_betas, has_eps=eps, second_order=second, defaults=defaults))
     return specs

@@ -17,7 +17,8 @@ from torch.optim import Optimizer
 
 from pimm.core.errors import OptionsError
 
-__all__ = ["PimmOptimizer", "check_range", "check_betas", "use_multi_tensor", "to_float32", "copy_back"]
+__all__ = ["PimmOptimizer", "check_range", "check_betas", "use_multi_tensor", "to_float32", "copy_back",
+           "cautious", "cautious_", "decay_lr"]
 
 
 def check_range(name: str, value: float | None, low: float = 0.0, high: float = math.inf, *,
@@ -65,6 +66,33 @@ def copy_back(target: torch.Tensor, source: torch.Tensor) -> None:
         target.copy_(source)
 
 
+def cautious(update: torch.Tensor, grad: torch.Tensor) -> torch.Tensor:
+    """``update`` with the entries whose sign disagrees with ``grad`` zeroed (a new tensor).
+
+    Cautious optimizers (Liang et al., 2024): the kept entries are scaled up by the inverse of the
+    kept fraction (the fraction floored at 1e-3), so the update keeps its overall size.
+    """
+    keep = (update * grad > 0).to(update.dtype)
+    keep.div_(keep.mean().clamp_(min=1e-3))
+    return update * keep
+
+
+def cautious_(update: torch.Tensor, grad: torch.Tensor) -> torch.Tensor:
+    """In-place :func:`cautious` (``update`` must be a temporary, never optimizer state)."""
+    keep = (update * grad > 0).to(update.dtype)
+    keep.div_(keep.mean().clamp_(min=1e-3))
+    return update.mul_(keep)
+
+
+def decay_lr(group: dict[str, Any]) -> float:
+    """The learning rate that scales decoupled weight decay: ``lr``, or ``lr²/peak_lr`` when the
+    group asks for ``corrected_weight_decay`` (Defazio, 2025: decay follows the schedule's ratio)."""
+    lr = group["lr"]
+    if group.get("corrected_weight_decay"):
+        return lr * lr / group["peak_lr"]
+    return lr
+
+
 class PimmOptimizer(Optimizer):
     """Base class: subclasses implement ``_init_state`` and ``_single`` (and optionally ``_multi``).
 
@@ -75,6 +103,49 @@ class PimmOptimizer(Optimizer):
     """
 
     supports_multi_tensor: bool = True
+    #: Complex parameters are stepped through their real views (``torch.view_as_real``), as torch's
+    #: own optimizers do; a rule that is not element-wise (norms over rows, factored moments) sets
+    #: this to False and refuses complex parameters.
+    supports_complex: bool = True
+    #: Whether every parameter group needs a learning rate (False where lr=None has a meaning).
+    requires_lr: bool = True
+    #: Every key a parameter's state may hold (None: not checked when loading a state_dict).
+    state_keys: frozenset[str] | None = None
+
+    def __init__(self, params: Any, defaults: dict[str, Any]) -> None:
+        if "corrected_weight_decay" in defaults and "peak_lr" not in defaults:
+            # the constructor's lr is the schedule's peak; groups without a top-level lr use their own
+            defaults["peak_lr"] = None if defaults.get("lr") is None else float(defaults["lr"])
+        super().__init__(params, defaults)
+
+    def add_param_group(self, param_group: dict[str, Any]) -> None:
+        """Add a group (torch's rule: missing settings come from the defaults), then check it."""
+        super().add_param_group(param_group)
+        group = self.param_groups[-1]
+        index = len(self.param_groups) - 1
+        if self.requires_lr:
+            if group.get("lr") is None:
+                raise OptionsError(
+                    f"{type(self).__name__} needs a learning rate: pass lr=... or give parameter group "
+                    f"{index} an 'lr'")
+            check_range(f"lr of parameter group {index}", group["lr"], low_open=True)
+        if "peak_lr" in group and group["peak_lr"] is None and group.get("lr") is not None:
+            group["peak_lr"] = float(group["lr"])
+        if group.get("corrected_weight_decay") and not group.get("peak_lr"):
+            raise OptionsError("corrected_weight_decay needs a positive learning rate (the schedule's peak)")
+        if not self.supports_complex:
+            for p in group["params"]:
+                if p.is_complex():
+                    raise OptionsError(
+                        f"{type(self).__name__} does not support complex parameters (got one of shape "
+                        f"{tuple(p.shape)}): its rule is not element-wise. Optimize torch.view_as_real(p) "
+                        "as a real parameter instead, or use an element-wise optimizer such as 'adamw'")
+
+    def load_state_dict(self, state_dict: dict[str, Any]) -> None:
+        """Load a state_dict, refusing one saved by a different optimizer with a clear error."""
+        from pimm.core.optim.state_check import check_state_dict
+
+        super().load_state_dict(check_state_dict(self, state_dict, self.state_keys))
 
     def _init_state(self, group: dict[str, Any], p: torch.Tensor, state: dict[str, Any]) -> None:
         """Create the optimizer state of ``p`` (called on its first step)."""
@@ -109,11 +180,19 @@ class PimmOptimizer(Optimizer):
                 continue
             for p in params:
                 if p.grad.is_sparse:
-                    raise RuntimeError(f"{type(self).__name__} does not support sparse gradients")
+                    raise OptionsError(f"{type(self).__name__} does not support sparse gradients "
+                                       "(use torch.optim.SparseAdam for sparse embeddings)")
+            grads = [p.grad for p in params]
+            if any(p.is_complex() for p in params):  # step the real views (state is created on them)
+                grads = [torch.view_as_real(g) if g.is_complex() else g for g in grads]
+                keys = params
+                params = [torch.view_as_real(p) if p.is_complex() else p for p in params]
+            else:
+                keys = params
             self._begin_group(group)
             states = []
-            for p in params:
-                state = self.state[p]
+            for key, p in zip(keys, params):
+                state = self.state[key]
                 if not state:
                     self._init_state(group, p, state)
                 states.append(state)
@@ -122,9 +201,9 @@ class PimmOptimizer(Optimizer):
                 for i, p in enumerate(params):
                     buckets.setdefault((p.device, p.dtype), []).append(i)
                 for idx in buckets.values():
-                    self._multi(group, [params[i] for i in idx], [params[i].grad for i in idx],
+                    self._multi(group, [params[i] for i in idx], [grads[i] for i in idx],
                                 [states[i] for i in idx], ctx)
             else:
-                for p, state in zip(params, states):
-                    self._single(group, p, p.grad, state, ctx)
+                for p, g, state in zip(params, grads, states):
+                    self._single(group, p, g, state, ctx)
         return loss

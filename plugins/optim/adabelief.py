@@ -36,6 +36,8 @@ class AdaBelief(PimmOptimizer):
     rectify=True (the factory's 'adabelief' passes rectify=False; 'radabelief' True).
     """
 
+    state_keys = frozenset({"step", "exp_avg", "exp_avg_var", "max_exp_avg_var"})
+
     def __init__(self, params: Any, lr: float = 1e-3, betas: tuple[float, float] = (0.9, 0.999),
                  eps: float = 1e-16, weight_decay: float = 0.0, amsgrad: bool = False,
                  decoupled_decay: bool = True, fixed_decay: bool = False, rectify: bool = True,

@@ -9,7 +9,7 @@ import torch
 
 from pimm.core.errors import OptionsError
 
-from ._base import PimmOptimizer, check_range, copy_back, to_float32
+from ._base import PimmOptimizer, cautious, check_range, copy_back, to_float32
 
 __all__ = ["Adafactor"]
 
@@ -44,15 +44,19 @@ class Adafactor(PimmOptimizer):
 
     Defaults: lr=None, eps=1e-30, eps_scale=1e-3, clip_threshold=1.0, decay_rate=-0.8, betas=None,
     weight_decay=0, scale_parameter=True, warmup_init=False, min_dim_size_to_factor=16.
+    ``caution`` (with betas) masks ``m`` where it and ``g`` disagree in sign (factory 'cadafactor').
     """
 
     supports_multi_tensor = False
+    supports_complex = False
+    requires_lr = False  # lr=None selects the relative step size
+    state_keys = frozenset({"step", "exp_avg", "exp_avg_sq_row", "exp_avg_sq_col", "exp_avg_sq", "RMS"})
 
     def __init__(self, params: Any, lr: float | None = None, eps: float = 1e-30, eps_scale: float = 1e-3,
                  clip_threshold: float = 1.0, decay_rate: float = -0.8,
                  betas: tuple[float, float] | None = None, weight_decay: float = 0.0,
                  scale_parameter: bool = True, warmup_init: bool = False,
-                 min_dim_size_to_factor: int = 16) -> None:
+                 min_dim_size_to_factor: int = 16, caution: bool = False) -> None:
         check_range("lr", lr, low_open=True, optional=True)
         check_range("weight_decay", weight_decay)
         relative_step = lr is None
@@ -62,7 +66,8 @@ class Adafactor(PimmOptimizer):
         defaults = dict(lr=lr, eps=eps, eps_scale=eps_scale, clip_threshold=clip_threshold,
                         decay_rate=decay_rate, beta1=beta1, weight_decay=weight_decay,
                         scale_parameter=scale_parameter, relative_step=relative_step,
-                        warmup_init=warmup_init, min_dim_size_to_factor=min_dim_size_to_factor)
+                        warmup_init=warmup_init, min_dim_size_to_factor=min_dim_size_to_factor,
+                        caution=caution)
         super().__init__(params, defaults)
 
     def _init_state(self, group: dict[str, Any], p: torch.Tensor, state: dict[str, Any]) -> None:
@@ -115,7 +120,7 @@ class Adafactor(PimmOptimizer):
         if group["beta1"] is not None:
             m = state["exp_avg"]
             m.lerp_(update, 1.0 - group["beta1"])
-            update = m
+            update = cautious(m, grad) if group.get("caution") else m
         if group["weight_decay"] != 0:
             p32.mul_(1.0 - group["weight_decay"] * lr_t)
         p32.sub_(update)

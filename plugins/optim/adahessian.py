@@ -26,6 +26,8 @@ class Adahessian(PimmOptimizer):
     n_samples=1, avg_conv_kernel=False.
     """
 
+    state_keys = frozenset({"step", "exp_avg", "exp_hessian_diag_sq"})
+
     supports_multi_tensor = False
     seed = 2147483647
 

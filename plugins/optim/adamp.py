@@ -7,7 +7,7 @@ from typing import Any
 
 import torch
 
-from ._base import PimmOptimizer, check_betas, check_range
+from ._base import PimmOptimizer, cautious_, check_betas, check_range
 from ._projection import project
 
 __all__ = ["AdamP"]
@@ -25,17 +25,21 @@ class AdamP(PimmOptimizer):
 
     Defaults: lr=1e-3, betas=(0.9, 0.999), eps=1e-8, weight_decay=0, delta=0.1, wd_ratio=0.1,
     nesterov=False (the 'adamp' factory name uses wd_ratio=0.01, nesterov=True).
+    ``caution``: the spherical cautious update of :func:`project` (1-D tensors: a plain sign mask).
     """
+
+    state_keys = frozenset({"step", "exp_avg", "exp_avg_sq"})
 
     def __init__(self, params: Any, lr: float = 1e-3, betas: tuple[float, float] = (0.9, 0.999),
                  eps: float = 1e-8, weight_decay: float = 0.0, delta: float = 0.1,
-                 wd_ratio: float = 0.1, nesterov: bool = False, foreach: bool | None = None) -> None:
+                 wd_ratio: float = 0.1, nesterov: bool = False, caution: bool = False,
+                 foreach: bool | None = None) -> None:
         check_range("lr", lr, low_open=True)
         betas = check_betas(betas)
         check_range("eps", eps)
         check_range("weight_decay", weight_decay)
         defaults = dict(lr=lr, betas=betas, eps=eps, weight_decay=weight_decay, delta=delta,
-                        wd_ratio=wd_ratio, nesterov=nesterov, foreach=foreach)
+                        wd_ratio=wd_ratio, nesterov=nesterov, caution=caution, foreach=foreach)
         super().__init__(params, defaults)
 
     def _init_state(self, group: dict[str, Any], p: torch.Tensor, state: dict[str, Any]) -> None:
@@ -47,8 +51,11 @@ class AdamP(PimmOptimizer):
                 perturb: torch.Tensor, bc1: float) -> None:
         lr, wd = group["lr"], group["weight_decay"]
         wd_scale = 1.0
+        caution = bool(group.get("caution"))
         if p.dim() > 1:
-            wd_scale = project(p, grad, perturb, group["delta"], group["wd_ratio"], group["eps"])
+            wd_scale = project(p, grad, perturb, group["delta"], group["wd_ratio"], group["eps"], caution)
+        elif caution:
+            cautious_(perturb, grad)
         if wd > 0:
             p.mul_(1.0 - lr * wd * wd_scale)
         p.add_(perturb, alpha=-lr / bc1)

@@ -7,7 +7,7 @@ from typing import Any
 
 import torch
 
-from ._base import PimmOptimizer, check_betas, check_range
+from ._base import PimmOptimizer, cautious, check_betas, check_range
 
 __all__ = ["Adan"]
 
@@ -21,18 +21,23 @@ class Adan(PimmOptimizer):
     ``step = (lr/bc1)·m/denom + (lr·β2/bc2)·d/denom``. ``no_prox``: ``p *= 1 - lr·wd`` then
     ``p -= step``; default: ``p -= step`` then ``p /= 1 + lr·wd``.
 
+    ``caution`` masks ``m`` (in the update only) where it and ``g`` disagree in sign.
+
     Defaults: lr=1e-3, betas=(0.98, 0.92, 0.99), eps=1e-8, weight_decay=0, no_prox=False.
     """
 
+    state_keys = frozenset({"exp_avg", "exp_avg_sq", "exp_avg_diff", "prev_grad"})
+
     def __init__(self, params: Any, lr: float = 1e-3,
                  betas: tuple[float, float, float] = (0.98, 0.92, 0.99), eps: float = 1e-8,
-                 weight_decay: float = 0.0, no_prox: bool = False, foreach: bool | None = None) -> None:
+                 weight_decay: float = 0.0, no_prox: bool = False, caution: bool = False,
+                 foreach: bool | None = None) -> None:
         check_range("lr", lr, low_open=True)
         betas = check_betas(betas, 3)
         check_range("eps", eps)
         check_range("weight_decay", weight_decay)
         defaults = dict(lr=lr, betas=betas, eps=eps, weight_decay=weight_decay, no_prox=no_prox,
-                        foreach=foreach)
+                        caution=caution, foreach=foreach)
         super().__init__(params, defaults)
 
     def _init_state(self, group: dict[str, Any], p: torch.Tensor, state: dict[str, Any]) -> None:
@@ -72,7 +77,7 @@ class Adan(PimmOptimizer):
         prev.copy_(grad)
         if group["no_prox"] and wd != 0:
             p.mul_(1.0 - lr * wd)
-        p.addcdiv_(m, denom, value=-step_m * bc3_sqrt)
+        p.addcdiv_(cautious(m, grad) if group.get("caution") else m, denom, value=-step_m * bc3_sqrt)
         p.addcdiv_(d, denom, value=-step_d * bc3_sqrt)
         if not group["no_prox"] and wd != 0:
             p.div_(1.0 + lr * wd)
@@ -99,7 +104,8 @@ class Adan(PimmOptimizer):
         torch._foreach_add_(denom, eps)
         if group["no_prox"] and wd != 0:
             torch._foreach_mul_(params, 1.0 - lr * wd)
-        torch._foreach_addcdiv_(params, ms, denom, value=-step_m)
+        steps = [cautious(m, g) for m, g in zip(ms, grads)] if group.get("caution") else ms
+        torch._foreach_addcdiv_(params, steps, denom, value=-step_m)
         torch._foreach_addcdiv_(params, ds, denom, value=-step_d)
         if not group["no_prox"] and wd != 0:
             torch._foreach_div_(params, 1.0 + lr * wd)

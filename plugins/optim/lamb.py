@@ -7,7 +7,7 @@ from typing import Any
 
 import torch
 
-from ._base import PimmOptimizer, check_betas, check_range
+from ._base import PimmOptimizer, cautious_, check_betas, check_range, decay_lr
 
 __all__ = ["Lamb"]
 
@@ -28,15 +28,20 @@ class Lamb(PimmOptimizer):
     ``u += wd·p``. The trust ratio ``r = ||p||/||u||`` (1 when either is 0; ``trust_clip`` caps it
     at 1) scales ``u`` only when wd≠0 or ``always_adapt``. ``p -= lr·u``.
 
+    ``caution`` masks ``u`` (before weight decay) where it and ``g`` disagree in sign;
+    ``corrected_weight_decay`` (with ``decoupled_decay``) decays with ``lr²/peak_lr``.
+
     Defaults: lr=1e-3, betas=(0.9, 0.999), eps=1e-6, weight_decay=0.01, max_grad_norm=1.0.
     """
+
+    state_keys = frozenset({"exp_avg", "exp_avg_sq"})
 
     def __init__(self, params: Any, lr: float = 1e-3, bias_correction: bool = True,
                  betas: tuple[float, float] = (0.9, 0.999), eps: float = 1e-6,
                  weight_decay: float = 0.01, grad_averaging: bool = True,
                  max_grad_norm: float | None = 1.0, trust_clip: bool = False,
-                 always_adapt: bool = False, decoupled_decay: bool = False,
-                 foreach: bool | None = None) -> None:
+                 always_adapt: bool = False, caution: bool = False, decoupled_decay: bool = False,
+                 corrected_weight_decay: bool = False, foreach: bool | None = None) -> None:
         check_range("lr", lr, low_open=True)
         betas = check_betas(betas)
         check_range("eps", eps)
@@ -45,7 +50,8 @@ class Lamb(PimmOptimizer):
         defaults = dict(lr=lr, bias_correction=bias_correction, betas=betas, eps=eps,
                         weight_decay=weight_decay, grad_averaging=grad_averaging,
                         max_grad_norm=max_grad_norm, trust_clip=trust_clip, always_adapt=always_adapt,
-                        decoupled_decay=decoupled_decay, foreach=foreach)
+                        caution=caution, decoupled_decay=decoupled_decay,
+                        corrected_weight_decay=corrected_weight_decay, foreach=foreach)
         super().__init__(params, defaults)
 
     def _init_state(self, group: dict[str, Any], p: torch.Tensor, state: dict[str, Any]) -> None:
@@ -101,9 +107,11 @@ class Lamb(PimmOptimizer):
         k = bc2_sqrt / bc1
         update = v.sqrt().add_(eps * bc2_sqrt)
         torch.div(m, update, out=update)
+        if group.get("caution"):
+            cautious_(update, grad)
         if wd != 0:
             if group["decoupled_decay"]:
-                p.mul_(1.0 - lr * wd)
+                p.mul_(1.0 - decay_lr(group) * wd)
             else:
                 update.add_(p, alpha=wd / k)
         if wd != 0 or group["always_adapt"]:
@@ -140,9 +148,12 @@ class Lamb(PimmOptimizer):
         torch._foreach_mul_(denom, bc1 / bc2_sqrt)
         torch._foreach_add_(denom, bc1 * eps)
         updates = torch._foreach_div(ms, denom)
+        if group.get("caution"):
+            for u, g in zip(updates, grads):
+                cautious_(u, g)
         if wd != 0:
             if group["decoupled_decay"]:
-                torch._foreach_mul_(params, 1.0 - lr * wd)
+                torch._foreach_mul_(params, 1.0 - decay_lr(group) * wd)
             else:
                 torch._foreach_add_(updates, params, alpha=wd)
         if wd != 0 or group["always_adapt"]:

@@ -34,6 +34,8 @@ class Lars(PimmOptimizer):
     Defaults: lr=1.0, momentum=0 (the factory passes 0.9), trust_coeff=1e-3, eps=1e-8.
     """
 
+    state_keys = frozenset({"momentum_buffer"})
+
     def __init__(self, params: Any, lr: float = 1.0, momentum: float = 0.0, dampening: float = 0.0,
                  weight_decay: float = 0.0, nesterov: bool = False, trust_coeff: float = 1e-3,
                  eps: float = 1e-8, trust_clip: bool = False, always_adapt: bool = False,

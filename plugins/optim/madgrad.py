@@ -25,6 +25,8 @@ class MADGRAD(PimmOptimizer):
     Defaults: lr=1e-2, momentum=0.9, weight_decay=0, eps=1e-6, decoupled_decay=False.
     """
 
+    state_keys = frozenset({"step", "grad_sum_sq", "s", "x0"})
+
     def __init__(self, params: Any, lr: float = 1e-2, momentum: float = 0.9, weight_decay: float = 0.0,
                  eps: float = 1e-6, decoupled_decay: bool = False, foreach: bool | None = None) -> None:
         check_range("lr", lr, low_open=True)

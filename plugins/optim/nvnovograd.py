@@ -6,7 +6,7 @@ from typing import Any
 
 import torch
 
-from ._base import PimmOptimizer, check_betas, check_range
+from ._base import PimmOptimizer, check_betas, check_range, decay_lr
 
 __all__ = ["NvNovoGrad"]
 
@@ -20,20 +20,26 @@ class NvNovoGrad(PimmOptimizer):
     ``grad_averaging`` → ``u *= 1-β1``; ``m = β1·m + u``; ``p -= lr·m``. Unlike timm, ``p.grad``
     is left untouched.
 
+    ``corrected_weight_decay`` (with ``decoupled_decay``) decays with ``lr²/peak_lr``.
+
     Defaults: lr=1e-3, betas=(0.95, 0.98), eps=1e-8, weight_decay=0.
     """
+
+    state_keys = frozenset({"step", "exp_avg", "exp_avg_sq", "max_exp_avg_sq"})
 
     supports_multi_tensor = False
 
     def __init__(self, params: Any, lr: float = 1e-3, betas: tuple[float, float] = (0.95, 0.98),
                  eps: float = 1e-8, weight_decay: float = 0.0, grad_averaging: bool = False,
-                 amsgrad: bool = False, decoupled_decay: bool = False) -> None:
+                 amsgrad: bool = False, decoupled_decay: bool = False,
+                 corrected_weight_decay: bool = False) -> None:
         check_range("lr", lr, low_open=True)
         betas = check_betas(betas)
         check_range("eps", eps)
         check_range("weight_decay", weight_decay)
         defaults = dict(lr=lr, betas=betas, eps=eps, weight_decay=weight_decay,
-                        grad_averaging=grad_averaging, amsgrad=amsgrad, decoupled_decay=decoupled_decay)
+                        grad_averaging=grad_averaging, amsgrad=amsgrad, decoupled_decay=decoupled_decay,
+                        corrected_weight_decay=corrected_weight_decay)
         super().__init__(params, defaults)
 
     def _init_state(self, group: dict[str, Any], p: torch.Tensor, state: dict[str, Any]) -> None:
@@ -64,7 +70,7 @@ class NvNovoGrad(PimmOptimizer):
             m.mul_(beta1).add_(grad, alpha=c * inv)
             if wd != 0:
                 if group["decoupled_decay"]:
-                    p.mul_(1.0 - lr * wd)
+                    p.mul_(1.0 - decay_lr(group) * wd)
                 else:
                     m.add_(p, alpha=c * wd)
             p.add_(m, alpha=-lr)
@@ -77,7 +83,7 @@ class NvNovoGrad(PimmOptimizer):
         update = grad / denom
         if wd != 0:
             if group["decoupled_decay"]:
-                p.mul_(1.0 - lr * wd)
+                p.mul_(1.0 - decay_lr(group) * wd)
             else:
                 update.add_(p, alpha=wd)
         m.mul_(beta1).add_(update, alpha=c)

@@ -7,14 +7,29 @@ builds, with that name's defaults (so ``core.create("optimizer", name, params)``
 
 from __future__ import annotations
 
-from typing import Any
+from typing import Annotated, Any, Literal
 
 from pydantic import Field, create_model
 
 from pimm.core.specs import Options
 
-_Betas2 = tuple[float, float]
-_Betas3 = tuple[float, float, float]
+_Beta = Annotated[float, Field(ge=0.0, lt=1.0)]  # every beta of every optimizer lies in [0, 1)
+_Betas2 = tuple[_Beta, _Beta]
+_Betas3 = tuple[_Beta, _Beta, _Beta]
+
+#: Range of each setting wherever it appears (pydantic Field constraints), so a bad value is one
+#: OptionsError naming the option, for torch.optim-backed names as well as pimm's own classes.
+BOUNDS: dict[str, dict[str, float]] = {
+    "lr": {"gt": 0.0}, "weight_decay": {"ge": 0.0}, "eps": {"ge": 0.0}, "momentum": {"ge": 0.0},
+    "dampening": {"ge": 0.0, "le": 1.0}, "alpha": {"ge": 0.0, "le": 1.0}, "rho": {"ge": 0.0, "le": 1.0},
+    "lr_decay": {"ge": 0.0}, "eps_scale": {"ge": 0.0}, "trust_coeff": {"ge": 0.0}, "wd_ratio": {"ge": 0.0},
+    "delta": {"ge": 0.0}, "clip_threshold": {"gt": 0.0}, "max_grad_norm": {"gt": 0.0},
+    "momentum_decay": {"ge": 0.0}, "initial_accumulator_value": {"ge": 0.0}, "gamma": {"ge": 0.0},
+    "clip_exp": {"ge": 0.0}, "lr_1d_factor": {"ge": 0.0}, "beta2_cap": {"ge": 0.0, "le": 1.0},
+    "clipping_threshold": {"gt": 0.0}, "fallback_lr_scale": {"ge": 0.0}, "ns_steps": {"ge": 0},
+    "hessian_power": {"ge": 0.0, "le": 1.0}, "update_each": {"ge": 1}, "n_samples": {"ge": 1},
+    "min_dim_size_to_factor": {"ge": 1}, "decay_offset": {"ge": 0},
+}
 
 _DESCRIPTIONS: dict[str, str] = {
     "lr": "Learning rate.",
@@ -62,6 +77,21 @@ _DESCRIPTIONS: dict[str, str] = {
     "n_samples": "Hutchinson samples per Hessian estimate.",
     "avg_conv_kernel": "Average the Hessian over conv kernel dimensions.",
     "schedule_decay": "Momentum schedule decay (Nadam's psi).",
+    "caution": "Cautious update: zero the update where its sign disagrees with the gradient (Liang et al., 2024).",
+    "corrected_weight_decay": "Scale decoupled weight decay by lr**2/peak_lr instead of lr (peak_lr: the "
+                              "constructor's lr).",
+    "clip_exp": "Clip the normalized gradient to +-(step-1)**clip_exp (None disables).",
+    "decoupled": "Apply weight decay decoupled from the gradient (p *= 1 - lr*wd).",
+    "gamma": "Scale of the variance-reduction (gradient difference) term.",
+    "mars_type": "The step MARS corrects: 'adamw' or 'lion'.",
+    "optimize_1d": "Apply MARS to 1-D tensors too (else they take an AdamW step).",
+    "lr_1d_factor": "Learning-rate factor of the AdamW step on 1-D tensors.",
+    "betas_1d": "Betas of the AdamW step on 1-D tensors (None: betas).",
+    "decay_offset": "Steps by which the second-moment decay schedule is delayed.",
+    "beta2_cap": "Upper bound of the second-moment decay.",
+    "momentum_dtype": "dtype of the momentum buffer: 'bfloat16', 'float16' or 'float32'.",
+    "clipping_threshold": "Clip the update to this RMS (None disables).",
+    "unscaled_wd": "Weight decay not scaled by the learning rate (p *= 1 - wd), as big_vision.",
 }
 
 
@@ -71,7 +101,8 @@ def _options(name: str, **fields: tuple[Any, Any]) -> type[Options]:
         name,
         __base__=Options,
         __module__=__name__,
-        **{k: (tp, Field(default, description=_DESCRIPTIONS[k])) for k, (tp, default) in fields.items()},
+        **{k: (tp, Field(default, description=_DESCRIPTIONS[k], **BOUNDS.get(k, {})))
+           for k, (tp, default) in fields.items()},
     )
     model.__qualname__ = name
     model.__doc__ = f"Keyword options of the optimizer built by {name[:-7].lower()!r}."
@@ -82,7 +113,7 @@ _FE = (bool | None, None)
 
 
 def _torch_sgd(nesterov: bool, momentum: float) -> dict[str, tuple[Any, Any]]:
-    return dict(lr=(float, 1e-3), momentum=(float, momentum), dampening=(float, 0.0),
+    return dict(lr=(float, 1e-3), momentum=(float, momentum), dampening=(float, 0),
                 weight_decay=(float, 0.0), nesterov=(bool, nesterov), maximize=(bool, False),
                 foreach=_FE, differentiable=(bool, False), fused=_FE)
 
@@ -119,14 +150,15 @@ RmspropOptions = _options(
 RmsproptfOptions = _options(
     "RmsproptfOptions", lr=(float, 1e-2), alpha=(float, 0.9), eps=(float, 1e-10), weight_decay=(float, 0.0),
     momentum=(float, 0.0), centered=(bool, False), decoupled_decay=(bool, False),
-    lr_in_momentum=(bool, True), foreach=_FE)
+    corrected_weight_decay=(bool, False), lr_in_momentum=(bool, True), caution=(bool, False), foreach=_FE)
 
 
 def _lamb(trust_clip: bool, decoupled: bool) -> dict[str, tuple[Any, Any]]:
     return dict(lr=(float, 1e-3), bias_correction=(bool, True), betas=(_Betas2, (0.9, 0.999)),
                 eps=(float, 1e-6), weight_decay=(float, 0.01), grad_averaging=(bool, True),
                 max_grad_norm=(float | None, 1.0), trust_clip=(bool, trust_clip),
-                always_adapt=(bool, False), decoupled_decay=(bool, decoupled), foreach=_FE)
+                always_adapt=(bool, False), caution=(bool, False), decoupled_decay=(bool, decoupled),
+                corrected_weight_decay=(bool, False), foreach=_FE)
 
 
 LambOptions = _options("LambOptions", **_lamb(False, False))
@@ -147,14 +179,16 @@ NlarcOptions = _options("NlarcOptions", **_lars(True, True))
 
 AdampOptions = _options(
     "AdampOptions", lr=(float, 1e-3), betas=(_Betas2, (0.9, 0.999)), eps=(float, 1e-8),
-    weight_decay=(float, 0.0), delta=(float, 0.1), wd_ratio=(float, 0.01), nesterov=(bool, True), foreach=_FE)
+    weight_decay=(float, 0.0), delta=(float, 0.1), wd_ratio=(float, 0.01), nesterov=(bool, True),
+    caution=(bool, False), foreach=_FE)
 SgdpOptions = _options(
-    "SgdpOptions", lr=(float, ...), momentum=(float, 0.0), dampening=(float, 0.0),
+    "SgdpOptions", lr=(float | None, None), momentum=(float, 0.0), dampening=(float, 0.0),
     weight_decay=(float, 0.0), nesterov=(bool, True), eps=(float, 1e-8), delta=(float, 0.1),
-    wd_ratio=(float, 0.1), foreach=_FE)
+    wd_ratio=(float, 0.1), caution=(bool, False), foreach=_FE)
 SgdwOptions = _options(
     "SgdwOptions", lr=(float, 1e-3), momentum=(float, 0.9), dampening=(float, 0.0), weight_decay=(float, 0.0),
-    nesterov=(bool, True), maximize=(bool, False), foreach=_FE)
+    nesterov=(bool, True), caution=(bool, False), corrected_weight_decay=(bool, False),
+    maximize=(bool, False), foreach=_FE)
 
 
 def _adabelief(rectify: bool) -> dict[str, tuple[Any, Any]]:
@@ -169,7 +203,7 @@ RadabeliefOptions = _options("RadabeliefOptions", **_adabelief(True))
 
 def _adan(no_prox: bool) -> dict[str, tuple[Any, Any]]:
     return dict(lr=(float, 1e-3), betas=(_Betas3, (0.98, 0.92, 0.99)), eps=(float, 1e-8),
-                weight_decay=(float, 0.0), no_prox=(bool, no_prox), foreach=_FE)
+                weight_decay=(float, 0.0), no_prox=(bool, no_prox), caution=(bool, False), foreach=_FE)
 
 
 AdanOptions = _options("AdanOptions", **_adan(False))
@@ -178,14 +212,14 @@ AdafactorOptions = _options(
     "AdafactorOptions", lr=(float | None, None), eps=(float, 1e-30), eps_scale=(float, 1e-3),
     clip_threshold=(float, 1.0), decay_rate=(float, -0.8), betas=(_Betas2 | None, None),
     weight_decay=(float, 0.0), scale_parameter=(bool, True), warmup_init=(bool, False),
-    min_dim_size_to_factor=(int, 16))
+    min_dim_size_to_factor=(int, 16), caution=(bool, False))
 AdahessianOptions = _options(
     "AdahessianOptions", lr=(float, 0.1), betas=(_Betas2, (0.9, 0.999)), eps=(float, 1e-8),
     weight_decay=(float, 0.0), hessian_power=(float, 1.0), update_each=(int, 1), n_samples=(int, 1),
     avg_conv_kernel=(bool, False))
 LionOptions = _options(
     "LionOptions", lr=(float, 1e-4), betas=(_Betas2, (0.9, 0.99)), weight_decay=(float, 0.0),
-    maximize=(bool, False), foreach=_FE)
+    caution=(bool, False), corrected_weight_decay=(bool, False), maximize=(bool, False), foreach=_FE)
 
 
 def _madgrad(decoupled: bool) -> dict[str, tuple[Any, Any]]:
@@ -198,16 +232,37 @@ MadgradwOptions = _options("MadgradwOptions", **_madgrad(True))
 NovogradOptions = _options(
     "NovogradOptions", lr=(float, 1e-3), betas=(_Betas2, (0.95, 0.98)), eps=(float, 1e-8),
     weight_decay=(float, 0.0), grad_averaging=(bool, False), amsgrad=(bool, False),
-    decoupled_decay=(bool, False))
+    decoupled_decay=(bool, False), corrected_weight_decay=(bool, False))
 NadamwOptions = _options(
     "NadamwOptions", lr=(float, 1e-3), betas=(_Betas2, (0.9, 0.999)), eps=(float, 1e-8),
-    weight_decay=(float, 1e-2), maximize=(bool, False), foreach=_FE)
+    weight_decay=(float, 1e-2), caution=(bool, False), corrected_weight_decay=(bool, False),
+    maximize=(bool, False), foreach=_FE)
 AdamwlegacyOptions = _options(
     "AdamwlegacyOptions", lr=(float, 1e-3), betas=(_Betas2, (0.9, 0.999)), eps=(float, 1e-8),
-    weight_decay=(float, 1e-2), amsgrad=(bool, False), foreach=_FE)
+    weight_decay=(float, 1e-2), amsgrad=(bool, False), caution=(bool, False),
+    corrected_weight_decay=(bool, False), foreach=_FE)
 NadamlegacyOptions = _options(
     "NadamlegacyOptions", lr=(float, 2e-3), betas=(_Betas2, (0.9, 0.999)), eps=(float, 1e-8),
     weight_decay=(float, 0.0), schedule_decay=(float, 4e-3))
 RadamlegacyOptions = _options(
     "RadamlegacyOptions", lr=(float, 1e-3), betas=(_Betas2, (0.9, 0.999)), eps=(float, 1e-8),
     weight_decay=(float, 0.0))
+
+# optimizers timm 1.0.31 added -----------------------------------------------------------------
+AdoptOptions = _options(
+    "AdoptOptions", lr=(float, 1e-3), betas=(_Betas2, (0.9, 0.9999)), eps=(float, 1e-6),
+    clip_exp=(float | None, 0.333), weight_decay=(float, 0.0), decoupled=(bool, False),
+    corrected_weight_decay=(bool, False), caution=(bool, False), maximize=(bool, False), foreach=_FE)
+LapropOptions = _options(
+    "LapropOptions", lr=(float, 4e-4), betas=(_Betas2, (0.9, 0.999)), eps=(float, 1e-15),
+    weight_decay=(float, 0.0), caution=(bool, False), corrected_weight_decay=(bool, False), foreach=_FE)
+MarsOptions = _options(
+    "MarsOptions", lr=(float, 3e-3), betas=(_Betas2, (0.9, 0.99)), eps=(float, 1e-8), weight_decay=(float, 0.0),
+    gamma=(float, 0.025), mars_type=(Literal["adamw", "lion"], "adamw"), optimize_1d=(bool, False),
+    lr_1d_factor=(float, 1.0), betas_1d=(_Betas2 | None, None), caution=(bool, False))
+AdafactorbvOptions = _options(
+    "AdafactorbvOptions", lr=(float, 1.0), min_dim_size_to_factor=(int, 16), decay_rate=(float, 0.8),
+    decay_offset=(int, 0), beta2_cap=(float, 0.999), momentum=(float | None, 0.9),
+    momentum_dtype=(Literal["bfloat16", "float16", "float32"], "bfloat16"), eps=(float | None, None),
+    weight_decay=(float, 0.0), clipping_threshold=(float | None, None), unscaled_wd=(bool, False),
+    caution=(bool, False), corrected_weight_decay=(bool, False))

@@ -24,6 +24,8 @@ class RAdam(PimmOptimizer):
     Defaults: lr=1e-3, betas=(0.9, 0.999), eps=1e-8, weight_decay=0.
     """
 
+    state_keys = frozenset({"step", "exp_avg", "exp_avg_sq"})
+
     supports_multi_tensor = False
 
     def __init__(self, params: Any, lr: float = 1e-3, betas: tuple[float, float] = (0.9, 0.999),

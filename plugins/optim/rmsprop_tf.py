@@ -6,7 +6,7 @@ from typing import Any
 
 import torch
 
-from ._base import PimmOptimizer, check_range
+from ._base import PimmOptimizer, cautious, check_range, decay_lr
 
 __all__ = ["RMSpropTF"]
 
@@ -21,13 +21,18 @@ class RMSpropTF(PimmOptimizer):
     ``buf = μ·buf + lr·g/denom; p -= buf`` (``lr_in_momentum=False``: ``buf = μ·buf + g/denom;
     p -= lr·buf``); without: ``p -= lr·g/denom``.
 
+    ``caution`` (with momentum) masks the momentum step where it and ``g`` disagree in sign;
+    ``corrected_weight_decay`` (with ``decoupled_decay``) decays with ``lr²/peak_lr``.
+
     Defaults: lr=1e-2, alpha=0.9, eps=1e-10, weight_decay=0, momentum=0 (the factory passes 0.9).
     """
 
+    state_keys = frozenset({"step", "square_avg", "momentum_buffer", "grad_avg"})
+
     def __init__(self, params: Any, lr: float = 1e-2, alpha: float = 0.9, eps: float = 1e-10,
                  weight_decay: float = 0.0, momentum: float = 0.0, centered: bool = False,
-                 decoupled_decay: bool = False, lr_in_momentum: bool = True,
-                 foreach: bool | None = None) -> None:
+                 decoupled_decay: bool = False, corrected_weight_decay: bool = False,
+                 lr_in_momentum: bool = True, caution: bool = False, foreach: bool | None = None) -> None:
         check_range("lr", lr, low_open=True)
         check_range("alpha", alpha, 0.0, 1.0)
         check_range("eps", eps)
@@ -35,7 +40,8 @@ class RMSpropTF(PimmOptimizer):
         check_range("momentum", momentum)
         defaults = dict(lr=lr, alpha=alpha, eps=eps, weight_decay=weight_decay, momentum=momentum,
                         centered=centered, decoupled_decay=decoupled_decay,
-                        lr_in_momentum=lr_in_momentum, foreach=foreach)
+                        corrected_weight_decay=corrected_weight_decay, lr_in_momentum=lr_in_momentum,
+                        caution=caution, foreach=foreach)
         super().__init__(params, defaults)
 
     def _init_state(self, group: dict[str, Any], p: torch.Tensor, state: dict[str, Any]) -> None:
@@ -53,7 +59,7 @@ class RMSpropTF(PimmOptimizer):
         state["step"] += 1
         if wd != 0:
             if group["decoupled_decay"]:
-                p.mul_(1.0 - lr * wd)
+                p.mul_(1.0 - decay_lr(group) * wd)
             else:
                 grad = grad.add(p, alpha=wd)
         square_avg = state["square_avg"]
@@ -68,10 +74,10 @@ class RMSpropTF(PimmOptimizer):
             buf = state["momentum_buffer"]
             if group["lr_in_momentum"]:
                 buf.mul_(momentum).addcdiv_(grad, denom, value=lr)
-                p.sub_(buf)
+                p.sub_(cautious(buf, grad) if group.get("caution") else buf)
             else:
                 buf.mul_(momentum).addcdiv_(grad, denom)
-                p.add_(buf, alpha=-lr)
+                p.add_(cautious(buf, grad) if group.get("caution") else buf, alpha=-lr)
         else:
             p.addcdiv_(grad, denom, value=-lr)
 
@@ -83,7 +89,7 @@ class RMSpropTF(PimmOptimizer):
             s["step"] += 1
         if wd != 0:
             if group["decoupled_decay"]:
-                torch._foreach_mul_(params, 1.0 - lr * wd)
+                torch._foreach_mul_(params, 1.0 - decay_lr(group) * wd)
             else:
                 grads = torch._foreach_add(grads, params, alpha=wd)
         square_avgs = [s["square_avg"] for s in states]
@@ -102,9 +108,12 @@ class RMSpropTF(PimmOptimizer):
             torch._foreach_mul_(bufs, momentum)
             if group["lr_in_momentum"]:
                 torch._foreach_addcdiv_(bufs, grads, denom, value=lr)
-                torch._foreach_sub_(params, bufs)
             else:
                 torch._foreach_addcdiv_(bufs, grads, denom)
-                torch._foreach_add_(params, bufs, alpha=-lr)
+            steps = [cautious(b, g) for b, g in zip(bufs, grads)] if group.get("caution") else bufs
+            if group["lr_in_momentum"]:
+                torch._foreach_sub_(params, steps)
+            else:
+                torch._foreach_add_(params, steps, alpha=-lr)
         else:
             torch._foreach_addcdiv_(params, grads, denom, value=-lr)

@@ -8,7 +8,7 @@ import torch
 
 from pimm.core.errors import OptionsError
 
-from ._base import PimmOptimizer, check_range
+from ._base import PimmOptimizer, cautious_, check_range
 from ._projection import project
 
 __all__ = ["SGDP"]
@@ -23,22 +23,25 @@ class SGDP(PimmOptimizer):
     ``p -= lr·d``.
 
     Defaults: lr is required, momentum=0 (factory 0.9), nesterov=False (factory 'sgdp' True),
-    eps=1e-8, delta=0.1, wd_ratio=0.1.
+    eps=1e-8, delta=0.1, wd_ratio=0.1. ``caution``: the spherical cautious update of
+    :func:`project` (1-D tensors: a plain sign mask). A learning rate in every parameter group is
+    enough (no top-level lr needed).
     """
+
+    state_keys = frozenset({"momentum"})
 
     def __init__(self, params: Any, lr: float | None = None, momentum: float = 0.0,
                  dampening: float = 0.0, weight_decay: float = 0.0, nesterov: bool = False,
-                 eps: float = 1e-8, delta: float = 0.1, wd_ratio: float = 0.1,
+                 eps: float = 1e-8, delta: float = 0.1, wd_ratio: float = 0.1, caution: bool = False,
                  foreach: bool | None = None) -> None:
-        if lr is None:
-            raise OptionsError("SGDP needs a learning rate: pass lr=...")
-        check_range("lr", lr, low_open=True)
+        check_range("lr", lr, low_open=True, optional=True)  # None: every group must carry its own
         check_range("momentum", momentum, 0.0, 1.0)
         if momentum >= 1.0:
             raise OptionsError(f"SGDP needs momentum < 1 (its weight decay divides by 1 - momentum), got {momentum}")
         check_range("weight_decay", weight_decay)
         defaults = dict(lr=lr, momentum=momentum, dampening=dampening, weight_decay=weight_decay,
-                        nesterov=nesterov, eps=eps, delta=delta, wd_ratio=wd_ratio, foreach=foreach)
+                        nesterov=nesterov, eps=eps, delta=delta, wd_ratio=wd_ratio, caution=caution,
+                        foreach=foreach)
         super().__init__(params, defaults)
 
     def _init_state(self, group: dict[str, Any], p: torch.Tensor, state: dict[str, Any]) -> None:
@@ -47,8 +50,11 @@ class SGDP(PimmOptimizer):
     def _finish(self, group: dict[str, Any], p: torch.Tensor, grad: torch.Tensor, d: torch.Tensor) -> None:
         lr, wd, momentum = group["lr"], group["weight_decay"], group["momentum"]
         wd_scale = 1.0
+        caution = bool(group.get("caution"))
         if p.dim() > 1:
-            wd_scale = project(p, grad, d, group["delta"], group["wd_ratio"], group["eps"])
+            wd_scale = project(p, grad, d, group["delta"], group["wd_ratio"], group["eps"], caution)
+        elif caution:
+            cautious_(d, grad)
         if wd != 0:
             p.mul_(1.0 - lr * wd * wd_scale / (1.0 - momentum))
         p.add_(d, alpha=-lr)

@@ -8,7 +8,7 @@ import torch
 
 from pimm.core.errors import OptionsError
 
-from ._base import PimmOptimizer, check_range
+from ._base import PimmOptimizer, cautious, cautious_, check_range, decay_lr
 
 __all__ = ["SGDW"]
 
@@ -20,11 +20,17 @@ class SGDW(PimmOptimizer):
     ``buf = μ·buf + (1-dampening)·g``; ``g = g + μ·buf`` (nesterov) or ``buf``; ``p -= lr·g``
     (``maximize`` negates ``g`` first).
 
+    ``caution`` masks the momentum direction where it and ``g`` disagree in sign;
+    ``corrected_weight_decay`` decays with ``lr²/peak_lr`` (factory 'sgdc').
+
     Defaults: lr=1e-3, momentum=0 (factory 0.9), nesterov=False (factory 'sgdw' True). No eps.
     """
 
+    state_keys = frozenset({"momentum_buffer"})
+
     def __init__(self, params: Any, lr: float = 1e-3, momentum: float = 0.0, dampening: float = 0.0,
-                 weight_decay: float = 0.0, nesterov: bool = False, maximize: bool = False,
+                 weight_decay: float = 0.0, nesterov: bool = False, caution: bool = False,
+                 corrected_weight_decay: bool = False, maximize: bool = False,
                  foreach: bool | None = None) -> None:
         check_range("lr", lr, low_open=True)
         check_range("momentum", momentum)
@@ -32,7 +38,8 @@ class SGDW(PimmOptimizer):
         if nesterov and (momentum <= 0 or dampening != 0):
             raise OptionsError("nesterov momentum needs momentum > 0 and dampening == 0")
         defaults = dict(lr=lr, momentum=momentum, dampening=dampening, weight_decay=weight_decay,
-                        nesterov=nesterov, maximize=maximize, foreach=foreach)
+                        nesterov=nesterov, caution=caution, corrected_weight_decay=corrected_weight_decay,
+                        maximize=maximize, foreach=foreach)
         super().__init__(params, defaults)
 
     def _single(self, group: dict[str, Any], p: torch.Tensor, grad: torch.Tensor,
@@ -41,14 +48,17 @@ class SGDW(PimmOptimizer):
         if group["maximize"]:
             grad = -grad
         if wd != 0:
-            p.mul_(1.0 - lr * wd)
+            p.mul_(1.0 - decay_lr(group) * wd)
         if momentum != 0:
             buf = state.get("momentum_buffer")
             if buf is None:
                 buf = state["momentum_buffer"] = torch.clone(grad).detach()
             else:
                 buf.mul_(momentum).add_(grad, alpha=1.0 - group["dampening"])
-            grad = grad.add(buf, alpha=momentum) if group["nesterov"] else buf
+            if group.get("caution"):
+                grad = cautious_(grad.add(buf, alpha=momentum), grad) if group["nesterov"] else cautious(buf, grad)
+            else:
+                grad = grad.add(buf, alpha=momentum) if group["nesterov"] else buf
         p.add_(grad, alpha=-lr)
 
     def _multi(self, group: dict[str, Any], params: list[torch.Tensor], grads: list[torch.Tensor],
@@ -57,7 +67,7 @@ class SGDW(PimmOptimizer):
         if group["maximize"]:
             grads = torch._foreach_neg(grads)
         if wd != 0:
-            torch._foreach_mul_(params, 1.0 - lr * wd)
+            torch._foreach_mul_(params, 1.0 - decay_lr(group) * wd)
         if momentum != 0:
             old = [i for i, s in enumerate(states) if "momentum_buffer" in s]
             if old:
@@ -68,5 +78,8 @@ class SGDW(PimmOptimizer):
                 if "momentum_buffer" not in s:
                     s["momentum_buffer"] = torch.clone(g).detach()
             bufs = [s["momentum_buffer"] for s in states]
-            grads = torch._foreach_add(grads, bufs, alpha=momentum) if group["nesterov"] else bufs
+            steps = torch._foreach_add(grads, bufs, alpha=momentum) if group["nesterov"] else bufs
+            if group.get("caution"):
+                steps = [cautious(d, g) for d, g in zip(steps, grads)]
+            grads = steps
         torch._foreach_add_(params, grads, alpha=-lr)

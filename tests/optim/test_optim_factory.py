@@ -63,7 +63,7 @@ def test_every_issue_name_is_registered_and_builds():
 
 def test_alias_and_listing():
     assert create_optimizer_v2 is create_optimizer
-    assert list_optimizers("lamb*") == ["lamb", "lambc", "lambw"]
+    assert list_optimizers("lamb*") == ["lamb", "lambc", "lambcd", "lambcw", "lambw"]
     assert "lars" not in list_optimizers("*ar*", exclude_filters=["lars"])
     assert core.create_optimizer is create_optimizer
 
