@@ -5,6 +5,8 @@ Names are resolved lazily so that importing this package does not import torch.
 
 from __future__ import annotations
 
+from typing import Any
+
 from .._lazy import lazy_exports
 
 _LAZY: dict[str, str] = {
@@ -16,7 +18,7 @@ _LAZY: dict[str, str] = {
     "create_dataset": ".dataset_factory",
     "create_reader": ".reader_factory",
     "load_class_map": ".class_map",
-    # transforms, Mixup/CutMix, RandomErasing, losses (the classes live in the builtin augment plugin)
+    # transforms and losses
     "create_transform": ".transforms_factory",
     "resolve_data_config": ".data_config",
     "resolve_model_data_config": ".data_config",
@@ -27,18 +29,28 @@ _LAZY: dict[str, str] = {
     "IMAGENET_INCEPTION_MEAN": ".constants",
     "IMAGENET_INCEPTION_STD": ".constants",
     "DEFAULT_CROP_PCT": ".constants",
-    "Mixup": "pimm.plugins.augment.mixup",
-    "FastCollateMixup": "pimm.plugins.augment.fast_collate_mixup",
-    "RandomErasing": "pimm.plugins.augment.random_erasing",
-    "RandomResizedCropAndInterpolation": "pimm.plugins.augment.transforms",
     # augmentation policies (RandAugment / AutoAugment / AugMix), built through the registry
     "rand_augment_transform": ".augment_policy",
     "auto_augment_transform": ".augment_policy",
     "augment_and_mix_transform": ".augment_policy",
     "augment_policy_from_config": ".augment_policy",
     "parse_rand_augment_config": ".augment_policy",
-    # public name -> submodule defining it
 }
 
+# Mixup, FastCollateMixup, RandomErasing, RandomResizedCropAndInterpolation: the classes of the
+# registered augment components of those names, looked up on every access (see augment_classes)
+_REGISTERED = ("Mixup", "FastCollateMixup", "RandomErasing", "RandomResizedCropAndInterpolation")
 
-__getattr__, __dir__ = lazy_exports(__name__, _LAZY)
+_lazy_getattr, _lazy_dir = lazy_exports(__name__, _LAZY)
+
+
+def __getattr__(name: str) -> Any:
+    if name in _REGISTERED:
+        from .augment_classes import registered_class
+
+        return registered_class(name)
+    return _lazy_getattr(name)
+
+
+def __dir__() -> list[str]:
+    return sorted(set(_lazy_dir()) | set(_REGISTERED))

@@ -1,5 +1,10 @@
 """Augmentation policies from config strings, timm's function names, built through the registry.
 
+The policy contract (docs/augment-ops.md): a policy is an ``augment`` component with role
+``"policy"`` and a ``config_prefix``, created with ``config=<string>`` and ``hparams=...``; the
+object it returns augments a PIL image (and, optionally, a tensor image or batch) and exposes the
+parsed config as ``.config`` (with ``to_string()``).
+
 ``rand_augment_transform('rand-m9-mstd0.5', hparams)`` is
 ``core.create('augment', 'randaugment', config=..., hparams=...)``; the dispatcher picks the
 registered policy whose ``config_prefix`` is the string's first section, so a third-party policy
@@ -52,7 +57,13 @@ def augment_policy_from_config(config_str: str, hparams: dict[str, Any] | None =
 
 
 def parse_rand_augment_config(config_str: str) -> Any:
-    """Parse a ``rand-...`` string into a validated ``RandAugmentConfig`` (every default visible)."""
-    from pimm.plugins.augment.config_parse import parse_rand_augment_config as parse
+    """Parse a ``rand-...`` string into the registered RandAugment policy's validated config object
+    (every default visible, ``.to_string()`` turns it back into a string).
 
-    return parse(config_str)
+    Goes through the policy contract: the policy built from the string exposes its parsed config
+    as ``.config``.
+    """
+    config = getattr(rand_augment_transform(config_str), "config", None)
+    if config is None:
+        raise ConfigError("the registered 'randaugment' policy exposes no parsed config (.config)")
+    return config

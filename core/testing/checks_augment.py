@@ -2,9 +2,10 @@
 
 They run over every registered op and policy, third-party ones included, on small (32x32) images.
 Ops: PIL type/size/mode kept for L, RGB and RGBA; p=0 is the identity; seeded determinism; the
-repr names the op; tensor ops (tag ``"tensor"``) keep dtype/shape for uint8 and float, single and
-batched, 1/3/4 channels, and agree with the PIL path (unless tagged ``"stochastic"``); ops tagged
-``"increasing"`` are near the identity at magnitude 0. Policies: build from their bare config
+op is an ``AugmentOp`` (pimm.core.data.augment) and its repr names it; tensor ops (tag
+``"tensor"``) keep dtype/shape for uint8 and float, single and batched, 1/3/4 channels, and agree
+with the PIL path both for the op's own arguments and through a whole tensor call (unless tagged
+``"stochastic"``); ops tagged ``"increasing"`` are near the identity at magnitude 0. Policies: build from their bare config
 prefix, augment an image and a batch, and round-trip their parsed config.
 """
 
@@ -112,13 +113,26 @@ def check_op_seeded_determinism(component: ComponentRef) -> None:
 
 
 @check("augment", requires=("role:op",))
+def check_op_is_augment_op(component: ComponentRef) -> None:
+    """The op is a ``pimm.core.data.augment.AugmentOp``, so policies can sample and apply it."""
+    from pimm.core.data.augment import AugmentOp
+
+    op = _op(component)
+    if not isinstance(op, AugmentOp):
+        raise AssertionError(
+            f"{type(op).__name__} is not a subclass of pimm.core.data.augment.AugmentOp; op components "
+            "must be, so RandAugment/AutoAugment/AugMix can draw their magnitudes and apply them"
+        )
+
+
+@check("augment", requires=("role:op",))
 def check_op_repr(component: ComponentRef) -> None:
-    """The repr reads ``AugmentOp(name=..., p=..., m=..., mstd=...)``."""
+    """The repr names the op and shows its probability, magnitude and magnitude noise."""
     text = repr(_op(component, magnitude=9, mstd=0.5))
-    if not (text.startswith("AugmentOp(name=")):
-        raise AssertionError(text)
+    if component.spec.name not in text:
+        raise AssertionError(f"repr {text!r} does not name the op {component.spec.name!r}")
     if not ("p=1.0" in text and "m=9" in text and "mstd=0.5" in text):
-        raise AssertionError(text)
+        raise AssertionError(f"repr {text!r} does not show p=1.0, m=9 and mstd=0.5")
 
 
 @check("augment", requires=("role:op", "increasing"))
@@ -171,9 +185,9 @@ def check_op_tensor_matches_pil(component: ComponentRef) -> None:
     import torch
     from PIL import Image
 
+    from pimm.core.data.augment import from_work, pil_fill, to_work
+
     op = _op(component)
-    from pimm.plugins.augment.ops_pil import pil_fill
-    from pimm.plugins.augment.tensor_io import from_work, to_work
 
     for mode in ("RGB", "L", "RGBA"):
         img = _image(mode, seed=3)
@@ -192,7 +206,7 @@ def check_op_tensor_matches_pil(component: ComponentRef) -> None:
             ctx.modes = ["bilinear"] if ctx.modes else []
             random.seed(5)
             if op.colour_only and work.shape[1] == 4:
-                rgb = op.apply_tensor_args(work[:, :3], t_args, type(ctx)(ctx.fill[:3], True, ctx.modes))
+                rgb = op.apply_tensor_args(work[:, :3], t_args, ctx.channels(3))
                 work = torch.cat((rgb, work[:, 3:]), dim=1)
             else:
                 work = op.apply_tensor_args(work, t_args, ctx)
@@ -201,6 +215,35 @@ def check_op_tensor_matches_pil(component: ComponentRef) -> None:
             if not (diff.mean() <= 0.5 and (diff > 1).mean() <= 0.01):
                 raise AssertionError(f"{mode}, sign {sign}: tensor and PIL differ (mean {diff.mean():.3f}, max {diff.max()}, "
                 f"{(diff > 1).mean():.2%} of values by more than 1)")
+
+
+@check("augment", requires=("role:op", "tensor"), excludes=("stochastic",))
+def check_op_tensor_call_matches_pil(component: ComponentRef) -> None:
+    """A whole tensor call (p=1, no noise) on a uint8 batch gives, per sample, the PIL result at the
+    same magnitude with one of the two signs (within rounding): the call path really applies the op."""
+    import numpy as np
+    import torch
+    from PIL import Image
+
+    op = _op(component)
+    img = _image("RGB", seed=3)
+    arr = np.asarray(img).astype(np.int64)
+    refs = []
+    for sign in ((1.0, -1.0) if op.signed else (1.0,)):
+        random.seed(5)
+        ref = op.apply_pil(img, *op.level_args(0.7, sign), resample=Image.Resampling.BILINEAR,
+                           fill=(124, 116, 104))
+        refs.append(np.asarray(ref).astype(np.int64))
+    batch = torch.from_numpy(np.asarray(img).copy()).permute(2, 0, 1).unsqueeze(0).repeat(4, 1, 1, 1)
+    _seed(0)
+    out = op(batch)
+    for i in range(batch.shape[0]):
+        got = out[i].permute(1, 2, 0).numpy().astype(np.int64)
+        diffs = [np.abs(got - ref) for ref in refs]
+        best = min(diffs, key=lambda d: d.mean())
+        if not (best.mean() <= 0.5 and (best > 1).mean() <= 0.01):
+            changed = "unchanged input" if (got == arr).all() else f"mean difference {best.mean():.3f}"
+            raise AssertionError(f"sample {i}: the tensor call differs from the PIL op at magnitude 7 ({changed})")
 
 
 def _policy_config(component: ComponentRef) -> str:

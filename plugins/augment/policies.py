@@ -16,6 +16,8 @@ import torch
 from PIL import Image
 
 from pimm import core
+from pimm.core.data.augment.options import OpHParams
+from pimm.core.data.augment.tensor_io import WorkInfo, as_batch, decode, encode, unbatch
 from pimm.core.errors import ConfigError
 
 from .config_parse import (
@@ -24,7 +26,6 @@ from .config_parse import (
     parse_auto_augment_config,
     parse_rand_augment_config,
 )
-from .op_specs import OpHParams
 from .policy_tables import (
     AUGMIX_OPS,
     AUTO_AUGMENT_TABLES,
@@ -35,7 +36,6 @@ from .policy_tables import (
     RAND_WEIGHTS,
     RAND_WEIGHTS_3A,
 )
-from .tensor_io import WorkInfo, as_batch, decode, encode, unbatch
 
 __all__ = ["RandAugment", "AutoAugment", "AugMixAugment", "make_op", "build_rand_augment",
            "build_auto_augment", "build_augmix", "apply_choices"]

@@ -10,9 +10,8 @@ from __future__ import annotations
 
 from pydantic import Field
 
+from pimm.core.data.augment.options import OpHParams
 from pimm.core.specs import AugmentSpec, Options
-
-from .op_specs import OpHParams
 
 __all__ = ["PolicyOptions", "RandAugmentOptions", "POLICY_SPECS"]
 

@@ -11,11 +11,15 @@ from PIL import Image
 
 from pimm import core
 from pimm.core.errors import ConfigError, OptionsError
-from pimm.plugins.augment.levels import level_args
-from pimm.plugins.augment.op_specs import OP_TABLE
-from pimm.plugins.augment.ops import sample_magnitude
+from pimm.core.data.augment import LEVEL_DENOM, sample_magnitude
+from pimm.plugins.augment.op_specs import OP_SPECS
 
-ALL_OPS = list(OP_TABLE)
+ALL_OPS = [spec.name for spec in OP_SPECS]
+
+
+def level_args(name: str, magnitude: float, sign: float = 1.0) -> tuple:
+    """The arguments builtin op ``name`` computes at ``magnitude`` (0..10 scale) with ``sign``."""
+    return core.create("augment", name).level_args(magnitude / LEVEL_DENOM, sign)
 
 
 def _image(mode: str = "RGB", size: int = 32) -> Image.Image:

@@ -16,9 +16,9 @@ from pimm.core.data import (
     augment_and_mix_transform,
     augment_policy_from_config,
     auto_augment_transform,
-    parse_rand_augment_config,
     rand_augment_transform,
 )
+from pimm.core.data import parse_rand_augment_config as core_parse_rand_augment_config
 from pimm.core.errors import ConfigError
 from pimm.core.specs import AugmentSpec
 from pimm.plugins.augment.config_parse import (
@@ -26,6 +26,7 @@ from pimm.plugins.augment.config_parse import (
     RandAugmentConfig,
     parse_augmix_config,
     parse_auto_augment_config,
+    parse_rand_augment_config,
 )
 
 HP = {"img_mean": (124, 116, 104), "translate_const": 10}
@@ -282,7 +283,7 @@ def test_dispatcher_routes_by_prefix():
 
 def _fake_op_factory(**options):
     """A third-party op built on pimm's AugmentOp base: swaps the red and blue channels."""
-    from pimm.plugins.augment.ops import AugmentOp
+    from pimm.core.data.augment import AugmentOp
 
     class Swap(AugmentOp):
         name = "SwapRB"
@@ -310,7 +311,7 @@ class _Policy:
 @pytest.fixture
 def third_party():
     from pimm.core import hookimpl
-    from pimm.plugins.augment.op_specs import OpOptions
+    from pimm.core.data.augment import OpOptions
     from pimm.plugins.augment.policy_specs import PolicyOptions
 
     class Plugin:
@@ -347,3 +348,12 @@ def test_third_party_op_inside_rand_augment(third_party):
 def test_non_op_component_is_rejected_in_policies(third_party):
     with pytest.raises(ConfigError, match="not an op"):
         rand_augment_transform("rand", transforms=["myset"])
+
+
+def test_core_parse_goes_through_the_registered_policy():
+    """core's parse_rand_augment_config returns the registered policy's parsed config (no plugin import)."""
+    cfg = core_parse_rand_augment_config("rand-m9-n3-mstd0.5")
+    assert cfg == parse_rand_augment_config("rand-m9-n3-mstd0.5")
+    assert cfg.to_string() == parse_rand_augment_config("rand-m9-n3-mstd0.5").to_string()
+    with pytest.raises(ConfigError, match="rand-x3|x3"):
+        core_parse_rand_augment_config("rand-x3")

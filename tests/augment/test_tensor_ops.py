@@ -9,12 +9,14 @@ import torch
 from pimm import core
 from pimm.core.data import augment_policy_from_config, rand_augment_transform
 from pimm.core.errors import ConfigError
-from pimm.plugins.augment.op_specs import OP_TABLE
-from pimm.plugins.augment.ops import AugmentOp
-from pimm.plugins.augment.ops_tensor import UINT8_NATIVE, TensorCtx
-from pimm.plugins.augment.tensor_io import WorkInfo, fill_values, from_work, to_work
+from pimm.core.data.augment import AugmentOp, TensorCtx, WorkInfo, fill_values, from_work, to_work
+from pimm.plugins.augment.op_specs import OP_SPECS
 
-ALL_OPS = list(OP_TABLE)
+ALL_OPS = [spec.name for spec in OP_SPECS]
+UINT8_NATIVE = {
+    "AutoContrast", "Equalize", "Invert", "Posterize", "PosterizeIncreasing", "PosterizeOriginal",
+    "Solarize", "SolarizeIncreasing", "SolarizeAdd",
+}
 HP = {"img_mean": (124, 116, 104), "interpolation": "bilinear", "translate_const": 10}
 
 

@@ -10,7 +10,7 @@ from pydantic import Field
 
 from pimm.core import hookimpl
 from pimm.core.models.options import ModelOptions
-from pimm.plugins.augment.op_specs import OpOptions
+from pimm.core.data.augment import OpOptions
 from pimm.core.specs import (
     AugmentSpec,
     ModelSpec,
@@ -72,7 +72,7 @@ def pimm_pools():
 def pimm_augment_ops():
     """An op RandAugment can use by name (e.g. ``rand-m9-n2`` with ops=["ChannelShuffle", ...])."""
     return [AugmentSpec(name="ChannelShuffle", target="pimm_example_plugin.augment:ChannelShuffle",
-                        options=OpOptions, role="op", tags=frozenset({"tensor"}),
+                        options=OpOptions, role="op", tags=frozenset({"tensor", "stochastic"}),
                         summary="Random permutation of the colour channels (example plugin)")]
 
 

@@ -1,7 +1,9 @@
 """ChannelShuffle: a RandAugment-style op that permutes the colour channels at random.
 
-It subclasses pimm's ``AugmentOp``, so probability, magnitude sampling, the repr and the tensor
-path (through PIL, sample by sample) come for free, and RandAugment can use it by name.
+It subclasses pimm's ``AugmentOp`` (``pimm.core.data.augment``, the op contract), so probability,
+magnitude sampling, the repr and the tensor path (through PIL, sample by sample) come for free,
+and RandAugment can use it by name. It draws Python random numbers inside the op, so its spec is
+tagged ``"stochastic"``.
 """
 
 from __future__ import annotations
@@ -11,7 +13,7 @@ from typing import Any
 
 from PIL import Image
 
-from pimm.plugins.augment.ops import AugmentOp
+from pimm.core.data.augment import AugmentOp
 
 
 class ChannelShuffle(AugmentOp):
@@ -20,9 +22,11 @@ class ChannelShuffle(AugmentOp):
     name = "ChannelShuffle"
 
     def level_args(self, f: Any, sign: Any) -> tuple:
-        return ()  # the magnitude does not change what a shuffle does
+        """No arguments: the magnitude does not change what a shuffle does."""
+        return ()
 
     def apply_pil(self, img: Image.Image, *args: Any, resample: Any = None, fill: Any = None) -> Image.Image:
+        """Shuffle the colour bands of an 'RGB' or 'RGBA' image (alpha stays last)."""
         if img.mode not in ("RGB", "RGBA"):
             return img
         bands = list(img.split())
