@@ -4,7 +4,8 @@ Used by the model-machinery tests so that they exercise the contract on somethin
 depend on any builtin architecture.
 """
 
-from __future__ import annotations
+# No ``from __future__ import annotations``: torch.fx copies forward's annotations into the code
+# it generates, and TorchScript cannot resolve string annotations there.
 
 import contextlib
 from collections.abc import Iterator

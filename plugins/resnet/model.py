@@ -5,7 +5,9 @@ from the spec's ``arch_args``; the standard model options (``num_classes``, ``gl
 ``output_stride``...) from the user. The head pools with any registered pool component.
 """
 
-from __future__ import annotations
+# No ``from __future__ import annotations`` here: torch.fx copies the annotations of the root
+# ``forward`` into the code it generates, and TorchScript cannot resolve them as strings
+# (torch.jit.script(torch.fx.symbolic_trace(model)) must work).
 
 from collections.abc import Sequence
 from typing import Any

@@ -1,6 +1,8 @@
 """VGG in timm's layout: a flat ``features`` Sequential, a conv-MLP ``pre_logits``, ``head.fc``."""
 
-from __future__ import annotations
+# No ``from __future__ import annotations`` here: torch.fx copies the annotations of the root
+# ``forward`` into the code it generates, and TorchScript cannot resolve them as strings
+# (torch.jit.script(torch.fx.symbolic_trace(model)) must work).
 
 from collections.abc import Sequence
 from typing import Any

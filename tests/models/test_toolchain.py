@@ -1,4 +1,4 @@
-"""The builtin families work with the PyTorch toolchain: TorchScript, FX, torch.export,
+"""The builtin families work with the PyTorch toolchain: TorchScript, FX, FX-then-TorchScript, torch.export,
 torch.compile(fullgraph=True), channels_last and bfloat16 autocast, all matching eager.
 
 Every builtin architecture is swept at 32x32. Models deeper than 16 blocks (the same code paths
@@ -30,9 +30,15 @@ def _script(model):
         return torch.jit.script(model)
 
 
+def _fx_then_script(model):
+    """The chain timm's tests run: FX graph first, then TorchScript of the generated module."""
+    return _script(torch.fx.symbolic_trace(model))
+
+
 TOOLS = {
     "script": _script,
     "fx": torch.fx.symbolic_trace,
+    "fx_script": _fx_then_script,
     "export": lambda m: torch.export.export(m, (X32,)).module(),
 }
 
@@ -142,8 +148,8 @@ SWEEP_TOOLS = {**TOOLS, "compile": lambda m: _compiled(m, backend="aot_eager")}
 
 @pytest.mark.parametrize("name", _every_builtin_model())
 def test_every_builtin_model_scripts_traces_exports_and_compiles(name):
-    """TorchScript, FX, torch.export and torch.compile(fullgraph=True) of every builtin
-    architecture match eager at 32x32."""
+    """TorchScript, FX, FX-then-TorchScript, torch.export and torch.compile(fullgraph=True) of
+    every builtin architecture match eager at 32x32."""
     model = _model(name)
     with torch.no_grad():
         expected = model(X32)

@@ -6,7 +6,8 @@ whose pooling is any registered pool (``pimm.core.models.head``), ``reset_classi
 read (``num_features``, ``head_hidden_size``, ``group_matcher``, ``no_weight_decay``).
 """
 
-from __future__ import annotations
+# No ``from __future__ import annotations``: torch.fx copies forward's annotations into the code
+# it generates, and TorchScript cannot resolve string annotations there.
 
 import torch
 from torch import nn
