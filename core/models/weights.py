@@ -6,8 +6,8 @@ Resolution order for a :class:`~pimm.core.specs.PretrainedCfg` (first hit wins):
    (this is what ``local-dir:DIR`` and ``pretrained_cfg_overlay=dict(file=...)`` set).
 2. Already cached copies, no network: the hub cache for ``cfg.hf_hub_id`` (``model.safetensors``
    tried before ``pytorch_model.bin``), then the torch hub cache for ``cfg.url``.
-3. Downloads, unless offline (``HF_HUB_OFFLINE=1`` or ``PIMM_OFFLINE=1``): the hub (needs the
-   optional ``huggingface_hub``), then the URL.
+3. Downloads, unless offline (``HF_HUB_OFFLINE=1`` or ``PIMM_OFFLINE=1``, then no network call at
+   all): the hub through ``huggingface_hub``, then the URL (see :mod:`pimm.core.models.hub`).
 4. Otherwise one :class:`WeightsNotFoundError` naming the file needed and where to put it.
 
 ``cfg.source == 'hf-hub'`` restricts the search to the hub. Files are read with safetensors, or
@@ -112,9 +112,7 @@ def find_weights_in_directory(directory: str | os.PathLike[str]) -> Path:
 def _cached_hub(cfg: PretrainedCfg, cache_dir: Any) -> Path | None:
     repo, rev = hub.split_revision(cfg.hf_hub_id or "")
     for name in hub_filenames(cfg):
-        root = hub.hf_cache_dir(cache_dir)
-        found = hub.cached_with_hub_package(repo, name, rev, root) if hub.hub_available() else None
-        found = found or hub.find_in_hf_cache(repo, name, rev, root)
+        found = hub.find_in_hf_cache(repo, name, rev, cache_dir)  # huggingface_hub's cache API, no network
         if found is not None:
             return found
     return None

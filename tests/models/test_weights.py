@@ -60,22 +60,17 @@ def test_hub_cache_bin_only(tiny_env, no_network):
     _same(create_model("tinytest.a_in1k", pretrained=True), sd)
 
 
-def test_hub_cache_without_huggingface_hub(tiny_env, no_network, monkeypatch):
-    monkeypatch.setattr(hubmod, "hub_available", lambda: False)
-    sd = tiny_state_dict(4)
-    make_hf_cache(tiny_env / "hf", HUB_ID, {"model.safetensors": sd})
-    _same(create_model("tinytest", pretrained=True), sd)
+def test_hub_cache_goes_through_huggingface_hub(tiny_env, no_network, monkeypatch):
+    """The cache is read with huggingface_hub's own API (no hand-written layout reader)."""
+    import huggingface_hub
 
-
-def test_hub_cache_with_huggingface_hub(tiny_env, no_network, monkeypatch):
-    pytest.importorskip("huggingface_hub")
     sd = tiny_state_dict(5)
     make_hf_cache(tiny_env / "hf", HUB_ID, {"model.safetensors": sd})
     calls = []
-    original = hubmod.cached_with_hub_package
-    monkeypatch.setattr(hubmod, "cached_with_hub_package", lambda *a: calls.append(a) or original(*a))
+    original = huggingface_hub.try_to_load_from_cache
+    monkeypatch.setattr(huggingface_hub, "try_to_load_from_cache", lambda *a, **k: calls.append(a) or original(*a, **k))
     _same(create_model("tinytest", pretrained=True), sd)
-    assert calls, "huggingface_hub's cache lookup was not used"
+    assert calls and calls[0][:2] == (HUB_ID, "model.safetensors")
 
 
 def test_hub_revision(tiny_env, no_network):
