@@ -61,6 +61,10 @@ BUILTIN_PLUGINS: tuple[tuple[str, str], ...] = (
     ("augment", "pimm.plugins.augment"),
     ("readers", "pimm.plugins.readers"),
     ("optim", "pimm.plugins.optim"),
+    ("schedulers", "pimm.plugins.schedulers"),
+    ("losses", "pimm.plugins.losses"),
+    ("loggers", "pimm.plugins.loggers"),
+    ("run_control", "pimm.plugins.run_control"),
 )
 
 ENTRY_POINT_GROUP = "pimm"

@@ -65,14 +65,6 @@ _TRAIN_OPTIONS: list[tuple[tuple[str, ...], dict[str, Any]]] = [
     (("--weight-decay", "--wd"), {"type": float, "dest": "weight_decay", "help": "weight decay"}),
     (("--momentum",), {"type": float, "help": "momentum"}),
     (("--layer-decay",), {"type": float, "help": "layer-wise lr decay"}),
-    (("--sched",), {"help": "lr schedule: cosine, step or constant"}),
-    (("--sched-on-epochs",), {"action": "store_false", "dest": "sched_on_updates",
-                              "help": "change the lr once per epoch, not every step"}),
-    (("--warmup-epochs",), {"type": float, "help": "linear warmup epochs"}),
-    (("--warmup-lr",), {"type": float, "help": "lr at the start of warmup"}),
-    (("--min-lr",), {"type": float, "help": "lr at the end of the cosine"}),
-    (("--decay-epochs",), {"type": float, "help": "step schedule period"}),
-    (("--decay-rate",), {"type": float, "help": "step schedule factor"}),
     (("--epochs",), {"type": int, "help": "epochs"}),
     (("--batch-size", "-b"), {"type": int, "dest": "batch_size", "help": "batch size per process"}),
     (("--val-batch-size",), {"type": int, "help": "validation batch size"}),
@@ -100,7 +92,9 @@ _TRAIN_OPTIONS: list[tuple[tuple[str, ...], dict[str, Any]]] = [
 
 def _add_train_flags(p: argparse.ArgumentParser) -> None:
     p.add_argument("--config", "-c", default=_S, help="JSON or YAML file of options (flags override it)")
-    for flags, kwargs in _TRAIN_OPTIONS:
+    from .train.run_flags import SCHEDULE_LOSS_LOG_OPTIONS
+
+    for flags, kwargs in _TRAIN_OPTIONS + SCHEDULE_LOSS_LOG_OPTIONS:
         p.add_argument(*flags, default=_S, **kwargs)
 
 

@@ -39,6 +39,7 @@ DEMO_PROFILE: dict[str, Any] = {
     "lr": 3e-3,
     "weight_decay": 0.05,
     "warmup_epochs": 1,
+    "sched_on_updates": True,  # 8 short epochs: a per-epoch warmup would spend a whole epoch at warmup_lr
     "smoothing": 0.1,
 }
 
@@ -103,13 +104,35 @@ class TrainConfig(BaseModel):
     momentum: float = Field(0.9, ge=0, lt=1, description="Momentum (optimizers that have one).")
     layer_decay: Optional[float] = Field(None, gt=0, le=1, description="Layer-wise lr decay.")
     opt_kwargs: dict[str, Any] = Field(default_factory=dict, description="Further optimizer options.")
-    sched: Literal["cosine", "step", "constant"] = Field("cosine", description="Learning-rate schedule.")
-    sched_on_updates: bool = Field(True, description="Update the lr every optimizer step (else every epoch).")
+    # schedule, loss, loggers and run control: timm's flag names (see docs/train.md); run_flags.py has the CLI side
+    sched: str = Field("cosine", description="lr scheduler (any registered scheduler: pimm list scheduler).")
+    sched_on_updates: bool = Field(False, description="Step the lr every optimizer update (timm's default: per epoch).")
     warmup_epochs: float = Field(0.0, ge=0, description="Linear warmup length in epochs.")
     warmup_lr: float = Field(1e-5, ge=0, description="Learning rate at the start of warmup.")
-    min_lr: float = Field(0.0, ge=0, description="Learning rate at the end of the cosine.")
-    decay_epochs: float = Field(30.0, gt=0, description="Step schedule: epochs between decays.")
-    decay_rate: float = Field(0.1, gt=0, description="Step schedule: lr factor per decay.")
+    warmup_prefix: bool = Field(False, description="The decay starts after the warmup instead of overlapping it.")
+    min_lr: float = Field(0.0, ge=0, description="Lowest lr of decaying schedules (cosine, tanh, poly, plateau).")
+    cooldown_epochs: float = Field(0, ge=0, description="Last epochs held at --min-lr (inside --epochs).")
+    decay_epochs: float = Field(90.0, gt=0, description="step: epochs between decays.")
+    decay_milestones: tuple[float, ...] = Field((90, 180, 270), description="multistep: epochs of the decays.")
+    decay_rate: float = Field(0.1, gt=0, description="step/multistep/plateau: lr factor per decay; poly: power.")
+    patience_epochs: int = Field(10, ge=0, description="plateau: epochs without improvement before a decay.")
+    lr_cycle_mul: float = Field(1.0, gt=0, description="Cyclic schedules: each cycle this many times longer.")
+    lr_cycle_decay: float = Field(0.5, gt=0, description="Cyclic schedules: peak lr factor per cycle.")
+    lr_cycle_limit: int = Field(1, ge=1, description="Cyclic schedules: number of cycles in --epochs.")
+    lr_k_decay: float = Field(1.0, gt=0, description="k-decay of cosine and poly.")
+    lr_noise: Optional[tuple[float, ...]] = Field(None, description="lr noise on from this fraction of the schedule "
+                                                  "(one number) or between two fractions.")
+    lr_noise_pct: float = Field(0.67, ge=0, description="lr noise limit (relative).")
+    lr_noise_std: float = Field(1.0, ge=0, description="lr noise standard deviation.")
+    loss: Optional[str] = Field(None, description="Training loss (any registered loss; default: timm's choice).")
+    bce_loss: bool = Field(False, description="Binary cross-entropy loss (timm's --bce-loss).")
+    bce_sum: bool = Field(False, description="BCE: sum over classes before the batch mean.")
+    bce_target_thresh: Optional[float] = Field(None, ge=0, le=1, description="BCE: binarize targets above this.")
+    bce_pos_weight: Optional[float] = Field(None, gt=0, description="BCE: weight of the positive terms.")
+    log: str = Field("", description="Extra run loggers, comma-separated (e.g. text,tensorboard; pimm list logger).")
+    patience: Optional[int] = Field(None, ge=1, description="Stop after this many epochs without improvement.")
+    min_delta: float = Field(0.0, ge=0, description="Early stopping: smallest change that counts as improvement.")
+    checkpoint_hist: int = Field(0, ge=0, description="Keep the weights of the K best epochs in RUN/checkpoints.")
     epochs: int = Field(10, ge=1, description="Number of epochs.")
     batch_size: int = Field(128, ge=1, description="Batch size per process.")
     val_batch_size: Optional[int] = Field(None, ge=1, description="Validation batch size (default: 2x batch).")

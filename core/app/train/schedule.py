@@ -1,86 +1,74 @@
-"""Learning-rate schedules: cosine, step and constant, each with a linear warmup.
+"""The run's learning-rate schedule: any registered scheduler component, driven by the training loop.
 
-A schedule is a pure function of the position in training (epoch + fraction of the epoch), so
-resuming needs nothing but that position; ``state_dict`` stores it anyway, as torch schedulers
-do. Every parameter group keeps its own base lr (layer-wise decay scales are relative to it).
-With ``on_updates`` the lr changes every optimizer step, otherwise once per epoch.
+:func:`create_schedule` builds the scheduler named by ``--sched`` through
+:func:`pimm.core.scheduler.create_scheduler_v2` and wraps it in :class:`RunSchedule`, the small
+interface the loop and the session use: ``step_update(epoch, step)`` after each optimizer update,
+``set_position(epochs_done)`` after each epoch, ``after_validation`` for schedulers that need the
+validation metric (plateau), ``current_lr`` and checkpoint state.
+
+pimm's ``--epochs`` is the whole run: the schedule's length is derived from it so that every
+cycle, the cooldown and a prefix warmup fit inside (timm adds them on top of ``--epochs``).
 """
 
 from __future__ import annotations
 
-import math
 from typing import Any
 
-__all__ = ["LRSchedule", "create_schedule"]
+from ...errors import ConfigError
+
+__all__ = ["RunSchedule", "create_schedule"]
 
 
-class LRSchedule:
-    """Sets each group's ``lr`` to ``base_lr * factor(t)`` where t is the training position in epochs."""
+class RunSchedule:
+    """Adapts a scheduler component to the training loop's calls."""
 
-    def __init__(self, optimizer: Any, kind: str, epochs: int, steps_per_epoch: int, warmup_epochs: float = 0.0,
-                 warmup_lr: float = 1e-5, min_lr: float = 0.0, decay_epochs: float = 30.0,
-                 decay_rate: float = 0.1, on_updates: bool = True) -> None:
-        if kind not in ("cosine", "step", "constant"):
-            from ...errors import ConfigError
-
-            raise ConfigError(f"unknown lr schedule {kind!r}; use cosine, step or constant")
-        self.optimizer = optimizer
-        self.kind = kind
-        self.epochs = epochs
+    def __init__(self, scheduler: Any, steps_per_epoch: int, needs_metric: bool) -> None:
+        self.scheduler = scheduler
         self.steps_per_epoch = max(1, steps_per_epoch)
-        self.warmup_epochs = warmup_epochs
-        self.warmup_lr = warmup_lr
-        self.min_lr = min_lr
-        self.decay_epochs = decay_epochs
-        self.decay_rate = decay_rate
-        self.on_updates = on_updates
-        for group in optimizer.param_groups:
-            group.setdefault("initial_lr", group["lr"])
-        self.base_lrs = [group["initial_lr"] for group in optimizer.param_groups]
-        self.position = 0.0
-        self.set_position(0.0)
-
-    def lr_at(self, base_lr: float, t: float) -> float:
-        """The lr of a group with ``base_lr`` at training position ``t`` (epochs)."""
-        if not self.on_updates:
-            t = math.floor(t)
-        if t < self.warmup_epochs:
-            return self.warmup_lr + (base_lr - self.warmup_lr) * t / self.warmup_epochs
-        if self.kind == "constant":
-            return base_lr
-        if self.kind == "step":
-            return base_lr * self.decay_rate ** math.floor(t / self.decay_epochs)
-        span = max(self.epochs - self.warmup_epochs, 1e-8)
-        progress = min(max((t - self.warmup_epochs) / span, 0.0), 1.0)
-        low = min(self.min_lr, base_lr)
-        return low + 0.5 * (base_lr - low) * (1.0 + math.cos(math.pi * progress))
-
-    def set_position(self, t: float) -> None:
-        """Move to position ``t`` (epochs, fractional) and set every group's lr."""
-        self.position = t
-        for group, base in zip(self.optimizer.param_groups, self.base_lrs):
-            group["lr"] = self.lr_at(base, t)
+        self.needs_metric = needs_metric
+        self.on_updates = not getattr(scheduler, "t_in_epochs", True)
 
     def step_update(self, epoch: int, step_in_epoch: int) -> None:
-        """Call after optimizer step ``step_in_epoch`` (1-based) of ``epoch``."""
-        self.set_position(epoch + step_in_epoch / self.steps_per_epoch)
+        """After optimizer update ``step_in_epoch`` (1-based) of ``epoch`` (0-based)."""
+        self.scheduler.step_update(epoch * self.steps_per_epoch + step_in_epoch)
+
+    def set_position(self, epochs_done: int) -> None:
+        """After an epoch's training; schedulers that wait for the validation metric step later."""
+        if not self.needs_metric:
+            self.scheduler.step(int(epochs_done))
+
+    def after_validation(self, epochs_done: int, metric: float | None) -> None:
+        """After an epoch's validation: metric-driven schedulers step now."""
+        if self.needs_metric:
+            self.scheduler.step(int(epochs_done), metric)
 
     def current_lr(self) -> float:
-        """The lr of the first parameter group (the unscaled one for layer decay)."""
-        return max(group["lr"] for group in self.optimizer.param_groups)
+        """The largest lr over the parameter groups (the unscaled one under layer decay)."""
+        return max(float(group["lr"]) for group in self.scheduler.optimizer.param_groups)
 
     def state_dict(self) -> dict[str, Any]:
-        """Position and base lrs."""
-        return {"position": self.position, "base_lrs": list(self.base_lrs)}
+        """The scheduler's own state."""
+        return self.scheduler.state_dict()
 
     def load_state_dict(self, state: dict[str, Any]) -> None:
-        """Restore what :meth:`state_dict` returned."""
-        self.base_lrs = list(state["base_lrs"])
-        self.set_position(float(state["position"]))
+        """Restore :meth:`state_dict`'s result."""
+        self.scheduler.load_state_dict(state)
 
 
-def create_schedule(optimizer: Any, cfg: Any, steps_per_epoch: int) -> LRSchedule:
+def create_schedule(optimizer: Any, cfg: Any, steps_per_epoch: int) -> RunSchedule:
     """The schedule a :class:`~pimm.core.app.train.config.TrainConfig` asks for."""
-    return LRSchedule(optimizer, cfg.sched, cfg.epochs, steps_per_epoch, warmup_epochs=cfg.warmup_epochs,
-                      warmup_lr=cfg.warmup_lr, min_lr=cfg.min_lr, decay_epochs=cfg.decay_epochs,
-                      decay_rate=cfg.decay_rate, on_updates=cfg.sched_on_updates)
+    from ...factory import get_spec
+    from ...scheduler import create_scheduler_v2, schedule_length_for_total, scheduler_kwargs
+
+    spec = get_spec("scheduler", cfg.sched)
+    kwargs = scheduler_kwargs(cfg)
+    length = schedule_length_for_total(
+        cfg.epochs, cooldown_epochs=cfg.cooldown_epochs, warmup_epochs=cfg.warmup_epochs,
+        warmup_prefix=cfg.warmup_prefix, cyclic=getattr(spec, "cyclic", False), cycle_mul=cfg.lr_cycle_mul,
+        cycle_limit=cfg.lr_cycle_limit)
+    kwargs["num_epochs"] = length
+    if getattr(spec, "needs_metric", False) and cfg.val_split is None:
+        raise ConfigError(f"--sched {cfg.sched} steps on the validation metric, but this run has no validation "
+                          "split; give --val-split or pick another schedule")
+    scheduler, _ = create_scheduler_v2(optimizer, **kwargs, updates_per_epoch=steps_per_epoch)
+    return RunSchedule(scheduler, steps_per_epoch, bool(getattr(spec, "needs_metric", False)))
