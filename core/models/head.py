@@ -27,6 +27,20 @@ class _Unpooled(nn.Module):
     def forward(self, x: torch.Tensor) -> torch.Tensor:
         return x.flatten(1) if self.flatten else x
 
+    def is_identity(self) -> bool:
+        """Always True: nothing is pooled."""
+        return True
+
+    def feat_mult(self) -> int:
+        """Always 1: channels pass through."""
+        return 1
+
+    def _get_name(self) -> str:
+        return "SelectAdaptivePool2d"  # printed like timm's pooling module, as the builtin pools are
+
+    def extra_repr(self) -> str:
+        return f"pool_type=, flatten={nn.Flatten(1) if self.flatten else nn.Identity()}"
+
 
 def pool_feat_mult(name: str | None) -> int:
     """Output channels per input channel of the pool registered as ``name`` (1 for '')."""
@@ -53,6 +67,8 @@ def create_pool(name: str | None, flatten: bool = True) -> nn.Module:
     if not isinstance(pool, nn.Module):
         raise TypeError(f"pool {name!r} built a {type(pool).__name__}, expected a torch.nn.Module")
     for attr, value in (("pool_type", name), ("feat_mult", pool_feat_mult(name))):
+        if attr == "feat_mult" and callable(getattr(pool, attr, None)):
+            continue  # the pool answers timm's feat_mult() itself
         try:
             setattr(pool, attr, value)
         except (AttributeError, TypeError):
