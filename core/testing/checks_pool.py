@@ -79,3 +79,16 @@ def check_pool_batch_independent(component: ComponentRef) -> None:
     apart = torch.cat([pool(x[i : i + 1]) for i in range(x.shape[0])])
     if not (torch.allclose(together, apart, atol=1e-6)):
         raise AssertionError('check failed: torch.allclose(together, apart, atol=1e-6)')
+
+
+@check("pool")
+def check_pool_timm_queries(component: ComponentRef) -> None:
+    """A pool answering timm's ``feat_mult()`` / ``is_identity()`` agrees with its spec."""
+    pool = component.create(flatten=True)
+    answer = getattr(pool, "feat_mult", None)
+    if callable(answer) and answer() != _mult(component):
+        raise AssertionError(f"feat_mult() is {answer()}, the spec says {_mult(component)}")
+    identity = getattr(pool, "is_identity", None)
+    tagged = "identity" in component.spec.tags
+    if callable(identity) and bool(identity()) != tagged:
+        raise AssertionError(f"is_identity() is {identity()} but the spec is {'' if tagged else 'not '}tagged 'identity'")

@@ -44,7 +44,7 @@ def test_identity_pool_and_create_pool():
         pool = create_pool(name, flatten=True)  # '' never flattens inside a head
         assert pool(X) is X and pool.pool_type == ""
     pool = create_pool("catavgmax")
-    assert pool.pool_type == "catavgmax" and pool.feat_mult == 2 and pool(X).shape == (3, 10)
+    assert pool.pool_type == "catavgmax" and pool.feat_mult() == 2 and pool(X).shape == (3, 10)
 
 
 def test_pool_options_validated():
@@ -116,3 +116,30 @@ def test_third_party_pool_works_in_every_builtin_head(triple_pool):
         assert model(torch.randn(1, 3, 32, 32)).shape == (1, 288)
     head = ClassifierHead(8, 2, triple_pool)
     assert head.num_features == 24
+
+
+#: timm 1.0.31's printed form of its pooling module (REFERENCE.md section 4), flatten on and off.
+TIMM_FORM = "SelectAdaptivePool2d(pool_type={}, flatten={})"
+FLAT, KEPT = "Flatten(start_dim=1, end_dim=-1)", "Identity()"
+
+
+@pytest.mark.parametrize("name", ["avg", "max", "avgmax", "catavgmax", ""])
+def test_pools_print_and_answer_like_timm(name):
+    for flatten, text in ((True, FLAT), (False, KEPT)):
+        pool = core.create("pool", name, flatten=flatten)
+        assert repr(pool) == TIMM_FORM.format(name, text)
+        assert pool.is_identity() is (name == "")
+        assert pool.feat_mult() == (2 if name == "catavgmax" else 1)
+
+
+def test_model_global_pool_prints_like_timm_before_and_after_reset():
+    model = core.create_model("resnet10t", num_classes=5)
+    assert repr(model.global_pool) == TIMM_FORM.format("avg", FLAT)
+    model.reset_classifier(0, "")
+    assert repr(model.global_pool) == TIMM_FORM.format("", KEPT) and model.global_pool.is_identity()
+    model.reset_classifier(3, "catavgmax")
+    assert repr(model.global_pool) == TIMM_FORM.format("catavgmax", FLAT)
+    assert model.global_pool.feat_mult() == 2 and model.fc.in_features == 2 * model.num_features
+    assert repr(core.create_model("resnet10t", global_pool="").global_pool) == TIMM_FORM.format("", KEPT)
+    vgg_head = core.create_model("vgg11", num_classes=5).head
+    assert f"(global_pool): {TIMM_FORM.format('avg', FLAT)}" in repr(vgg_head)
