@@ -131,7 +131,7 @@ class BuiltinCommands:
 
 
 #: Modules adding pimm's own commands via :func:`subcommand`; imported lazily, they must not import torch.
-_TOOL_MODULES: tuple[str, ...] = (".cli_components", ".cli_show", ".cli_train", ".cli_predict")
+_TOOL_MODULES: tuple[str, ...] = (".cli_components", ".cli_show", ".cli_train", ".cli_predict", ".cli_push")
 
 
 def main(argv: Sequence[str] | None = None) -> int:
