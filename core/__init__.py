@@ -34,9 +34,9 @@ def _lazy(module: str, *names: str) -> None:
         _LAZY[name] = module
 
 
-_lazy(".factory", "create", "list_names", "get_spec", "Origin")
+_lazy(".factory", "create", "create_entry", "resolve", "list_names", "get_spec", "Origin")  # kernel
 _lazy(".models", "create_model", "list_models", "list_pretrained", "save_pretrained", "load_checkpoint",
-      "is_model", "get_pretrained_cfg")
+      "is_model", "get_pretrained_cfg", "get_pretrained_cfg_value", "list_modules")
 _lazy(".data", "create_transform", "rand_augment_transform", "resolve_data_config", "Mixup")
 _lazy(".data", "create_dataset", "ImageDataset", "IterableImageDataset", "Reader")
 _lazy(".optim", "create_optimizer", "create_optimizer_v2", "list_optimizers")
@@ -58,8 +58,11 @@ _lazy(
 
 __getattr__, __dir__ = lazy_exports(__name__, _LAZY)
 
+#: Kernel modules: their names are in ``__all__``; the per-kind packages' names are not (torch).
+_KERNEL_MODULES = (".factory", ".manager", ".specs")
 
-__all__ = [
+
+__all__ = list(dict.fromkeys([
     "__version__",
     "KINDS",
     "create",
@@ -90,5 +93,7 @@ __all__ = [
     "AmbiguousComponentError",
     "OptionsError",
     "ConfigError",
-    *_LAZY,
-]
+    # The kernel's lazy names; the per-kind helpers (create_model, create_transform, ...) are left
+    # out on purpose: `from pimm.core import *` must not import torch. Import them by name.
+    *(name for name, module in _LAZY.items() if module in _KERNEL_MODULES),
+]))

@@ -19,7 +19,7 @@ from .errors import ConfigError, OptionsError, PluginLoadError
 from .registry import Entry, check_kind, get_registry
 from .specs import ComponentSpec, import_target
 
-__all__ = ["Origin", "create", "create_entry", "list_names", "get_spec", "resolve", "validate_options", "load_target"]
+__all__ = ["Origin", "create", "create_entry", "build_entry", "list_names", "get_spec", "resolve", "validate_options", "load_target"]
 
 
 @dataclass(frozen=True)
@@ -134,13 +134,26 @@ def create(kind_or_config: str | Mapping[str, Any], name: str | None = None, /, 
 def create_entry(entry: Entry, /, *args: Any, **options: Any) -> Any:
     """Build the component of an already resolved ``entry`` (from :func:`resolve`) with ``options``.
 
-    Same validation, import and origin record as :func:`create`, without resolving the name again.
+    Same result as :func:`create` without resolving the name again. A kind whose spec class names a
+    ``creator`` (models: pretrained config, weights, ``features_only``) is built by that function,
+    so ``create("model", name)`` and ``create_model(name)`` return the same kind of object.
     """
     if not isinstance(entry, Entry):
         raise ConfigError(
             f"create_entry() takes a registry entry from pimm.core.factory.resolve(kind, name), got "
             f"{type(entry).__name__} {entry!r:.60}; to build by name use create(kind, name, ...)"
         )
+    creator = type(entry.spec).creator
+    if creator:
+        return import_target(creator)(entry, *args, **options)
+    return build_entry(entry, *args, **options)
+
+
+def build_entry(entry: Entry, /, *args: Any, **options: Any) -> Any:
+    """Validate ``options``, import the entry's target and call it: the bare build, no kind steps.
+
+    The result carries ``pimm_origin`` (:class:`Origin`) where it can hold an attribute.
+    """
     validated = validate_options(entry, options)
     target = load_target(entry)
     obj = target(*args, **entry.spec.call_args(validated))

@@ -82,6 +82,10 @@ class ComponentSpec(BaseModel):
     model_config = ConfigDict(frozen=True, extra="forbid", arbitrary_types_allowed=True)
 
     kind: ClassVar[str] = ""
+    #: ``"module:function"`` of the kind's own creation step, for kinds whose framework package does
+    #: more than call the target (a model gets its ``pretrained_cfg``, weights, features_only). The
+    #: kernel's ``create`` calls it as ``function(entry, *args, **options)``; "" calls the target.
+    creator: ClassVar[str] = ""
 
     name: str = Field(description="Registry name, unique within the kind (e.g. 'resnet50d').")
     target: str = Field(
@@ -216,6 +220,7 @@ class ModelSpec(ComponentSpec):
     """A model architecture: fixed architecture arguments plus pretrained configs by tag."""
 
     kind: ClassVar[str] = "model"
+    creator: ClassVar[str] = "pimm.core.models.factory:create_model_entry"
 
     arch_args: dict[str, Any] = Field(
         default_factory=dict,

@@ -16,7 +16,7 @@ from __future__ import annotations
 from typing import Any
 
 from ..errors import ConfigError
-from ..factory import create
+from ..factory import create_entry, resolve
 from ..registry import get_registry
 
 __all__ = [
@@ -28,20 +28,25 @@ __all__ = [
 ]
 
 
+def _builtin_first(name: str, **options: Any) -> Any:
+    # core's own policy names resolve to the builtin provider first (docs/plugin-authors.md)
+    return create_entry(resolve("augment", name, prefer_builtin=True), **options)
+
+
 def rand_augment_transform(config_str: str, hparams: dict[str, Any] | None = None,
                            transforms: list[str] | dict[str, float] | None = None) -> Any:
     """RandAugment from a ``rand-...`` string; ``transforms`` optionally names the ops (or op → weight)."""
-    return create("augment", "randaugment", config=config_str, hparams=hparams, transforms=transforms)
+    return _builtin_first("randaugment", config=config_str, hparams=hparams, transforms=transforms)
 
 
 def auto_augment_transform(config_str: str, hparams: dict[str, Any] | None = None) -> Any:
     """AutoAugment from a policy string: ``v0``, ``v0r``, ``original``, ``originalr``, ``3a`` (+ ``-mstd<x>``)."""
-    return create("augment", "autoaugment", config=config_str, hparams=hparams)
+    return _builtin_first("autoaugment", config=config_str, hparams=hparams)
 
 
 def augment_and_mix_transform(config_str: str, hparams: dict[str, Any] | None = None) -> Any:
     """AugMix from an ``augmix-m3-w3-d-1-a1-b0``-style string."""
-    return create("augment", "augmix", config=config_str, hparams=hparams)
+    return _builtin_first("augmix", config=config_str, hparams=hparams)
 
 
 def augment_policy_from_config(config_str: str, hparams: dict[str, Any] | None = None) -> Any:
@@ -52,8 +57,8 @@ def augment_policy_from_config(config_str: str, hparams: dict[str, Any] | None =
     for entry in get_registry().entries("augment"):
         spec = entry.spec
         if getattr(spec, "role", None) == "policy" and spec.config_prefix == head:
-            return create("augment", entry.qualified_name, config=config_str, hparams=hparams)
-    return create("augment", "autoaugment", config=config_str, hparams=hparams)
+            return create_entry(entry, config=config_str, hparams=hparams)
+    return _builtin_first("autoaugment", config=config_str, hparams=hparams)
 
 
 def parse_rand_augment_config(config_str: str) -> Any:

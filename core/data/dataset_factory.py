@@ -8,7 +8,7 @@ import os
 from typing import Any
 
 from ..registry import get_registry
-from ..factory import create
+from ..factory import create_entry
 from .dataset import IterableImageDataset, ImageDataset
 from .reader_factory import (SPLIT_SYNONYMS, create_reader, find_split_dir, is_tar_root, reader_options,
                              resolve_reader)
@@ -47,12 +47,12 @@ def create_dataset(
     if root and search_split and os.path.isdir(root) and entry.name in ("folder", "tar"):
         root = find_split_dir(root, split)
         if entry.name == "folder" and is_tar_root(root):
-            entry = get_registry().lookup("reader", "tar")
+            entry = get_registry().lookup("reader", "tar", prefer_builtin=True)
     standard = dict(root=root, split=split, class_map=class_map, download=download, is_training=is_training,
                     batch_size=batch_size, seed=seed, repeats=repeats)
     if dataset:
         standard["dataset"] = dataset
-    reader = create("reader", entry.qualified_name, **reader_options(entry, standard, kwargs))
+    reader = create_entry(entry, **reader_options(entry, standard, kwargs))
     common = dict(input_img_mode=input_img_mode, transform=transform, load_bytes=load_bytes, **dataset_kwargs)
     if getattr(entry.spec, "iterable", False):
         return IterableImageDataset(root, reader=reader, **common)

@@ -18,7 +18,7 @@ import os
 from typing import Any
 
 from ..errors import ConfigError, UnknownComponentError
-from ..factory import create
+from ..factory import create_entry
 from ..registry import Entry, get_registry
 
 __all__ = ["create_reader", "resolve_reader", "find_split_dir", "reader_options", "is_tar_root", "SPLIT_SYNONYMS"]
@@ -74,7 +74,8 @@ def resolve_reader(name: str, root: str | None = None) -> tuple[Entry, str]:
             return registry.lookup("reader", name), ""
         except UnknownComponentError:
             pass  # a plain dataset name: read root as a folder or tars
-    return registry.lookup("reader", "tar" if is_tar_root(root) else "folder"), name
+    # prefer_builtin: core's own fallback names stay the builtin readers (docs/plugin-authors.md)
+    return registry.lookup("reader", "tar" if is_tar_root(root) else "folder", prefer_builtin=True), name
 
 
 def reader_options(entry: Entry, standard: dict[str, Any], extra: dict[str, Any]) -> dict[str, Any]:
@@ -94,7 +95,7 @@ def create_reader(name: str, root: str | None = None, split: str = "train", **kw
     standard.update(root=root, split=split)
     if dataset:
         standard["dataset"] = dataset
-    return create("reader", entry.qualified_name, **reader_options(entry, standard, kwargs))
+    return create_entry(entry, **reader_options(entry, standard, kwargs))
 
 
 def find_split_dir(root: str, split: str) -> str:

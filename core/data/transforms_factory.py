@@ -19,7 +19,7 @@ from collections.abc import Sequence
 from typing import Any
 
 from ..errors import ConfigError
-from ..factory import create
+from ..factory import create_entry, resolve
 from .constants import DEFAULT_CROP_PCT, IMAGENET_DEFAULT_MEAN, IMAGENET_DEFAULT_STD
 
 __all__ = [
@@ -42,7 +42,9 @@ ImgSize = int | tuple[int, int]
 
 
 def _aug(name: str, **options: Any) -> Any:
-    return create("augment", name, **options)
+    # One resolution per step; prefer_builtin: the factory's own building blocks stay the builtin
+    # ones when a third party registers the same name (docs/plugin-authors.md, "Name precedence").
+    return create_entry(resolve("augment", name, prefer_builtin=True), **options)
 
 
 def _compose(transforms: list[Any]) -> Any:

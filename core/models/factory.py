@@ -2,9 +2,11 @@
 
 Steps: drop ``None`` keyword arguments → parse the name (``arch.tag``, ``hf-hub:``, ``local-dir:``,
 deprecated names) → resolve the pretrained config (tag, explicit cfg, overlay) → fill the model's
-``num_classes`` / ``in_chans`` options from it when the user did not → build through
-``pimm.core.create("model", ...)`` (options validated by the spec) → set ``model.pretrained_cfg`` →
-load weights (pretrained and/or ``checkpoint_path``) → wrap for ``features_only``.
+``num_classes`` / ``in_chans`` options from it when the user did not → build from the resolved
+registry entry (options validated by the spec; the name is resolved once) → set
+``model.pretrained_cfg`` → load weights (pretrained and/or ``checkpoint_path``) → wrap for
+``features_only``. ``pimm.core.create("model", name, ...)`` takes the same path
+(:func:`create_model_entry` is the model kind's creator), so both return the same kind of object.
 
 With ``pretrained=True`` the model is first built on the ``meta`` device, so no time is spent
 initialising weights that the checkpoint replaces; when the checkpoint does not cover every
@@ -20,17 +22,18 @@ from pathlib import Path
 from typing import Any
 
 from ..errors import ConfigError
-from ..factory import create
+from ..factory import build_entry, resolve
+from ..registry import Entry
 from ..specs import ModelSpec, PretrainedCfg
 from .pretrained import (
     cfg_to_dict,
     make_pretrained_cfg,
     parse_model_name,
-    resolve_model_name,
+    resolve_model_entry,
     resolve_pretrained_cfg,
 )
 
-__all__ = ["create_model", "load_pretrained", "build_with_state_dict", "read_saved_config"]
+__all__ = ["create_model", "create_model_entry", "load_pretrained", "build_with_state_dict", "read_saved_config"]
 
 _FEATURE_KWARGS = ("features_only", "out_indices", "feature_cls")
 CONFIG_NAME = "config.json"
@@ -99,13 +102,18 @@ def _inject_defaults(spec: ModelSpec, cfg: PretrainedCfg, kwargs: dict[str, Any]
         kwargs.setdefault("img_size", tuple(cfg.input_size[-2:]))
 
 
-def _build(name: str, options: dict[str, Any], meta: bool) -> Any:
+def _as_entry(name: str | Entry) -> Entry:
+    return name if isinstance(name, Entry) else resolve("model", name)
+
+
+def _build(name: str | Entry, options: dict[str, Any], meta: bool) -> Any:
+    entry = _as_entry(name)
     if not meta:
-        return create("model", name, **options)
+        return build_entry(entry, **options)
     import torch
 
     with torch.device("meta"):
-        return create("model", name, **options)
+        return build_entry(entry, **options)
 
 
 def _covers_everything(model: Any, state_dict: Mapping[str, Any], allowed_missing: set[str]) -> bool:
@@ -129,13 +137,14 @@ def _any_meta(model: Any) -> bool:
 
 
 def load_pretrained(
-    name: str, options: dict[str, Any], cfg: PretrainedCfg, cache_dir: Any = None, label: str = ""
+    name: str | Entry, options: dict[str, Any], cfg: PretrainedCfg, cache_dir: Any = None, label: str = ""
 ) -> Any:
     """Build model ``name`` with ``options`` and load the weights ``cfg`` points at."""
     from .adapt import unwrap_checkpoint
     from .weights import read_checkpoint, resolve_weights
 
     path = resolve_weights(cfg, cache_dir, label=label)
+    name = _as_entry(name)
     if cfg.custom_load:
         model = _build(name, options, meta=False)
         loader = getattr(model, "load_pretrained", None)
@@ -147,7 +156,9 @@ def load_pretrained(
     return build_with_state_dict(name, options, cfg, unwrap_checkpoint(read_checkpoint(path)))
 
 
-def build_with_state_dict(name: str, options: dict[str, Any], cfg: PretrainedCfg, raw: dict[str, Any]) -> Any:
+def build_with_state_dict(
+    name: str | Entry, options: dict[str, Any], cfg: PretrainedCfg, raw: dict[str, Any]
+) -> Any:
     """Build model ``name`` and load ``raw`` (an unwrapped state dict) with the checkpoint rules.
 
     Remap hook, first-conv adaptation and head dropping follow ``cfg``; the model is built on the
@@ -155,6 +166,7 @@ def build_with_state_dict(name: str, options: dict[str, Any], cfg: PretrainedCfg
     """
     from .adapt import apply_checkpoint_filter, fit_state_dict, load_fitted
 
+    name = _as_entry(name)  # resolved once for the (up to three) builds below
     try:
         model = _build(name, options, meta=True)
     except Exception:
@@ -209,12 +221,48 @@ def create_model(
             )
         name, saved_options, cfg_data = read_saved_config(source, rest, cache_dir)
         kwargs = {**saved_options, **kwargs}
-        spec, arch, _ = resolve_model_name(name)
-        cfg = resolve_pretrained_cfg(spec, arch, None, make_pretrained_cfg(cfg_data), pretrained_cfg_overlay)
+        entry, arch, _ = resolve_model_entry(name)
+        cfg = resolve_pretrained_cfg(entry.spec, arch, None, make_pretrained_cfg(cfg_data), pretrained_cfg_overlay)
         pretrained = True if pretrained is None else pretrained
     else:
-        spec, arch, tag = resolve_model_name(rest)
-        cfg = resolve_pretrained_cfg(spec, arch, tag, pretrained_cfg, pretrained_cfg_overlay)
+        entry, arch, tag = resolve_model_entry(rest)
+        cfg = resolve_pretrained_cfg(entry.spec, arch, tag, pretrained_cfg, pretrained_cfg_overlay)
+    return _create_from_entry(entry, arch, cfg, bool(pretrained), checkpoint_path, cache_dir, kwargs)
+
+
+def create_model_entry(entry: Entry, /, *args: Any, **kwargs: Any) -> Any:
+    """The model kind's creator: ``pimm.core.create("model", name, **kwargs)`` lands here.
+
+    Takes the keyword arguments of :func:`create_model` (``pretrained``, ``pretrained_cfg``,
+    ``features_only`` ... and the model's options) and returns what ``create_model`` returns for
+    the same name, built from the already resolved ``entry``.
+    """
+    if args:
+        raise ConfigError(
+            f"model {entry.name!r} takes keyword options only, got {len(args)} positional argument(s); "
+            f"e.g. create('model', {entry.name!r}, num_classes=10)"
+        )
+    kwargs = {k: v for k, v in kwargs.items() if v is not None}
+    pretrained = bool(kwargs.pop("pretrained", False))
+    checkpoint_path = kwargs.pop("checkpoint_path", None)
+    cache_dir = kwargs.pop("cache_dir", None)
+    for flag in ("scriptable", "exportable", "no_jit"):
+        kwargs.pop(flag, None)
+    cfg = resolve_pretrained_cfg(entry.spec, entry.name, None, kwargs.pop("pretrained_cfg", None),
+                                 kwargs.pop("pretrained_cfg_overlay", None))
+    return _create_from_entry(entry, entry.name, cfg, pretrained, checkpoint_path, cache_dir, kwargs)
+
+
+def _create_from_entry(
+    entry: Entry,
+    arch: str,
+    cfg: PretrainedCfg,
+    pretrained: bool,
+    checkpoint_path: str | None,
+    cache_dir: str | Path | None,
+    kwargs: dict[str, Any],
+) -> Any:
+    spec: ModelSpec = entry.spec  # type: ignore[assignment]
     features: dict[str, Any] = {}
     if "features_only" not in spec.options.model_fields:
         features = {k: kwargs.pop(k) for k in _FEATURE_KWARGS if k in kwargs}
@@ -223,9 +271,9 @@ def create_model(
     _inject_defaults(spec, cfg, kwargs)
     label = f"{arch}.{cfg.tag}" if cfg.tag else arch
     if pretrained:
-        model = load_pretrained(arch, kwargs, cfg, cache_dir, label)
+        model = load_pretrained(entry, kwargs, cfg, cache_dir, label)
     else:
-        model = _build(arch, kwargs, meta=False)
+        model = _build(entry, kwargs, meta=False)
     cfg_dict = cfg_to_dict(cfg)
     model.pretrained_cfg = cfg_dict
     model.default_cfg = cfg_dict

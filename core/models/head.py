@@ -12,7 +12,7 @@ import torch
 from torch import nn
 
 from ..errors import LookupFailure
-from ..factory import create, get_spec
+from ..factory import create_entry, resolve
 
 __all__ = ["create_pool", "pool_feat_mult", "create_classifier", "ClassifierHead", "module_device_dtype"]
 
@@ -46,7 +46,9 @@ def pool_feat_mult(name: str | None) -> int:
     """Output channels per input channel of the pool registered as ``name`` (1 for '')."""
     if not name:
         return 1
-    return int(getattr(get_spec("pool", name), "feat_mult", 1))
+    # prefer_builtin: a third-party pool named like a builtin one ('avg') never makes a model's
+    # default pooling ambiguous; it is reached by its qualified name (docs/plugin-authors.md).
+    return int(getattr(resolve("pool", name, prefer_builtin=True).spec, "feat_mult", 1))
 
 
 def create_pool(name: str | None, flatten: bool = True) -> nn.Module:
@@ -56,17 +58,20 @@ def create_pool(name: str | None, flatten: bool = True) -> nn.Module:
     with the same pooling and sized correctly.
     """
     name = name or ""
+    feat_mult = 1
     if name == "":
         flatten = False  # unpooled maps stay maps, as timm's heads do
         try:
-            pool = create("pool", "", flatten=False)
+            pool = create_entry(resolve("pool", "", prefer_builtin=True), flatten=False)
         except LookupFailure:
             pool = _Unpooled(False)
     else:
-        pool = create("pool", name, flatten=flatten)
+        entry = resolve("pool", name, prefer_builtin=True)  # resolved once: spec and build
+        feat_mult = int(getattr(entry.spec, "feat_mult", 1))
+        pool = create_entry(entry, flatten=flatten)
     if not isinstance(pool, nn.Module):
         raise TypeError(f"pool {name!r} built a {type(pool).__name__}, expected a torch.nn.Module")
-    for attr, value in (("pool_type", name), ("feat_mult", pool_feat_mult(name))):
+    for attr, value in (("pool_type", name), ("feat_mult", feat_mult)):
         if attr == "feat_mult" and callable(getattr(pool, attr, None)):
             continue  # the pool answers timm's feat_mult() itself
         try:
@@ -92,7 +97,9 @@ def create_classifier(
 ) -> tuple[nn.Module, nn.Module]:
     """(pool, fc) for ``num_features`` input channels: fc is Identity when ``num_classes`` is 0."""
     pool = create_pool(pool_type, flatten=True)
-    in_features = num_features * pool_feat_mult(pool_type)
+    feat_mult = getattr(pool, "feat_mult", None)
+    feat_mult = feat_mult() if callable(feat_mult) else feat_mult
+    in_features = num_features * (feat_mult if isinstance(feat_mult, int) else pool_feat_mult(pool_type))
     if num_classes > 0:
         fc: nn.Module = nn.Linear(in_features, num_classes, device=device, dtype=dtype)
     else:

@@ -24,10 +24,10 @@ def _check_pool_name(value: str | None) -> str:
     if name == "":
         return name
     from ..errors import LookupFailure
-    from ..factory import get_spec
+    from ..factory import resolve
 
     try:
-        get_spec("pool", name)
+        resolve("pool", name, prefer_builtin=True)  # core's default pool names resolve to the builtin
     except LookupFailure as exc:
         raise ValueError(f"{exc} (global_pool must name a registered pool, or '' for no pooling)") from None
     return name

@@ -17,7 +17,7 @@ from typing import Any
 from pydantic import ValidationError
 
 from ..errors import ConfigError, UnknownComponentError
-from ..registry import QUALIFIER, get_registry, natural_key
+from ..registry import QUALIFIER, Entry, get_registry, natural_key
 from ..specs import ModelSpec, PretrainedCfg
 
 __all__ = [
@@ -25,6 +25,7 @@ __all__ = [
     "parse_model_name",
     "split_model_name_tag",
     "resolve_model_name",
+    "resolve_model_entry",
     "make_pretrained_cfg",
     "resolve_pretrained_cfg",
     "cfg_to_dict",
@@ -72,6 +73,15 @@ def split_model_name_tag(name: str) -> tuple[str, str | None]:
 
 def resolve_model_name(name: str) -> tuple[ModelSpec, str, str | None]:
     """(spec, registry name as given, tag) for a registry model name; deprecated names warn."""
+    entry, arch, tag = resolve_model_entry(name)
+    return entry.spec, arch, tag  # type: ignore[return-value]
+
+
+def resolve_model_entry(name: str) -> tuple[Entry, str, str | None]:
+    """(registry entry, registry name as given, tag) for a registry model name; deprecated names warn.
+
+    The entry is resolved once; build from it with ``pimm.core.factory.build_entry``.
+    """
     arch, tag = split_model_name_tag(name)
     registry = get_registry()
     try:
@@ -87,8 +97,8 @@ def resolve_model_name(name: str) -> tuple[ModelSpec, str, str | None]:
             stacklevel=3,
         )
         new_arch, new_tag = split_model_name_tag(new_name)
-        return entry.spec, new_arch, tag or new_tag  # type: ignore[return-value]
-    return entry.spec, arch, tag  # type: ignore[return-value]
+        return entry, new_arch, tag or new_tag
+    return entry, arch, tag
 
 
 def make_pretrained_cfg(value: PretrainedCfg | Mapping[str, Any]) -> PretrainedCfg:

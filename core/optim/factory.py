@@ -14,7 +14,7 @@ from collections.abc import Callable, Iterable
 from typing import Any
 
 from ..errors import ConfigError, OptionsError, UnknownComponentError
-from ..factory import create, list_names, resolve
+from ..factory import create_entry, list_names, resolve
 from ..specs import OptimizerSpec
 from .param_groups import param_groups_layer_decay, param_groups_weight_decay
 
@@ -32,12 +32,12 @@ def parse_optimizer_name(opt: str) -> tuple[str, bool]:
     """Split ``opt`` into (registered name, use_lookahead); unknown prefixes are an error."""
     if not isinstance(opt, str) or not opt:
         raise ConfigError(f"opt must be an optimizer name such as 'sgd' or 'lookahead_adamw', got {opt!r}")
-    name = opt.lower()
+    name = opt
     lookahead = False
-    if name.startswith(_LOOKAHEAD + "_"):
+    if name.lower().startswith(_LOOKAHEAD + "_"):
         lookahead, name = True, name[len(_LOOKAHEAD) + 1:]
     try:
-        resolve("optimizer", name)
+        name = _registered_name(name)
     except UnknownComponentError:
         if "_" in name and "::" not in name:
             prefix, _, rest = name.partition("_")
@@ -47,6 +47,19 @@ def parse_optimizer_name(opt: str) -> tuple[str, bool]:
             ) from None
         raise
     return name, lookahead
+
+
+def _registered_name(name: str) -> str:
+    """``name`` as registered: exactly as given first (a plugin may register 'MyOpt'), then lower-case
+    (timm's habit: 'AdamW' finds 'adamw')."""
+    try:
+        resolve("optimizer", name)
+        return name
+    except UnknownComponentError:
+        if name.lower() == name:
+            raise
+    resolve("optimizer", name.lower())
+    return name.lower()
 
 
 def _check_lr(lr: Any, where: str) -> None:
@@ -117,7 +130,8 @@ def create_optimizer(
     ``lookahead_<name>`` wraps the result in :class:`Lookahead`.
     """
     name, use_lookahead = parse_optimizer_name(opt)
-    spec = resolve("optimizer", name).spec
+    entry = resolve("optimizer", name)  # built from this entry below: no second resolution
+    spec = entry.spec
     _check_lr(lr, f"for optimizer {opt!r}")
     _check_lr(kwargs.get("lr"), f"for optimizer {opt!r}")
 
@@ -166,7 +180,7 @@ def create_optimizer(
             for group in params:
                 group.setdefault("lr", base_lr * group["lr_scale"])
 
-    optimizer = create("optimizer", name, params, **opt_args)
+    optimizer = create_entry(entry, params, **opt_args)
     if use_lookahead:
         from .lookahead import Lookahead
 

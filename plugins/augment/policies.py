@@ -52,10 +52,11 @@ def _hparams(hparams: Any) -> OpHParams:
 
 def make_op(name: str, p: float, magnitude: float, mstd: float, mmax: float | None, hparams: OpHParams) -> Any:
     """Build the registered op ``name`` (builtin or third-party) through the registry."""
-    spec = core.get_spec("augment", name)
+    entry = core.resolve("augment", name)  # resolved once: role check and build
+    spec = entry.spec
     if getattr(spec, "role", None) != "op":
         raise ConfigError(f"augment component {name!r} is a {spec.role!r}, not an op; policies can only use ops")
-    return core.create("augment", name, p=p, magnitude=magnitude, mstd=mstd, mmax=mmax, hparams=hparams)
+    return core.create_entry(entry, p=p, magnitude=magnitude, mstd=mstd, mmax=mmax, hparams=hparams)
 
 
 def apply_choices(x: torch.Tensor, ops: Sequence[Any], choice: torch.Tensor, info: WorkInfo) -> torch.Tensor:
