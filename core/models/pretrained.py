@@ -9,7 +9,9 @@ with a ``FutureWarning`` and are never listed.
 
 from __future__ import annotations
 
+import difflib
 import fnmatch
+import re
 import warnings
 from collections.abc import Iterable, Mapping
 from typing import Any
@@ -30,13 +32,28 @@ __all__ = [
     "resolve_pretrained_cfg",
     "cfg_to_dict",
     "get_pretrained_cfg",
+    "get_pretrained_cfg_value",
     "is_model",
     "list_models",
+    "list_modules",
     "list_pretrained",
 ]
 
 #: Name prefixes that select where a model (config and weights) comes from.
 SOURCES = {"hf-hub": "hf-hub", "hf_hub": "hf-hub", "local-dir": "local-dir", "local_dir": "local-dir"}
+
+#: Names that are file-system paths: a drive letter (``C:\x``, ``C:/x``), a UNC or device path
+#: (``\\server\share``, ``\\?\C:\x``), or anything holding a path separator before its first ':'.
+_PATH_LIKE = re.compile(r"^(?:[A-Za-z]:[\\/]|[\\/]{2}|[^:]*[\\/])")
+
+
+def _path_error(name: str) -> ConfigError:
+    hub = "ORG/NAME" if re.match(r"^(?:[A-Za-z]:|[\/]{2})", name) else name
+    return ConfigError(
+        f"model name {name!r} looks like a file-system path or a hub id, not a registered model name; "
+        f"write 'local-dir:{name}' for a saved model directory or 'hf-hub:{hub}' for a Hugging Face "
+        "hub model (`pimm list model` shows the registered names)"
+    )
 
 # Fields kept in model.pretrained_cfg even when None (timm keeps these three).
 _KEEP_NONE = ("pool_size", "first_conv", "classifier")
@@ -48,6 +65,8 @@ def parse_model_name(name: str) -> tuple[str | None, str]:
         raise ConfigError(f"a model name must be a non-empty string, got {name!r}")
     if QUALIFIER not in name and ":" in name:
         prefix, _, rest = name.partition(":")
+        if prefix.lower() not in SOURCES and _PATH_LIKE.match(name):
+            raise _path_error(name)
         source = SOURCES.get(prefix.lower()) if len(prefix) >= 2 else None
         if source is None:
             raise ConfigError(
@@ -58,10 +77,7 @@ def parse_model_name(name: str) -> tuple[str | None, str]:
             raise ConfigError(f"model name {name!r} names no {source} location after the ':'")
         return source, rest
     if "/" in name or "\\" in name:
-        raise ConfigError(
-            f"model name {name!r} looks like a path or a hub id; write 'hf-hub:{name}' for a Hugging Face "
-            f"hub model or 'local-dir:{name}' for a saved model directory"
-        )
+        raise _path_error(name)
     return None, name
 
 
@@ -168,6 +184,19 @@ def get_pretrained_cfg(model_name: str) -> PretrainedCfg:
     return resolve_pretrained_cfg(spec, arch, tag)
 
 
+def get_pretrained_cfg_value(model_name: str, cfg_key: str) -> Any:
+    """One field of the pretrained config ``model_name`` resolves to (None when the field is unset).
+
+    A key that is no pretrained-config field is an error naming the closest fields.
+    """
+    fields = list(PretrainedCfg.model_fields)
+    if cfg_key not in fields:
+        close = difflib.get_close_matches(str(cfg_key), fields, n=3)
+        hint = f" (did you mean {', '.join(map(repr, close))}?)" if close else ""
+        raise ConfigError(f"{cfg_key!r} is not a pretrained config field{hint}; the fields are: {', '.join(fields)}")
+    return getattr(get_pretrained_cfg(model_name), cfg_key)
+
+
 def is_model(model_name: str) -> bool:
     """True when ``model_name`` (tag ignored) names a registered model."""
     arch, _ = split_model_name_tag(model_name)
@@ -186,6 +215,20 @@ def _patterns(value: str | Iterable[str] | None) -> list[str]:
     return [value] if isinstance(value, str) else [v for v in value if v]
 
 
+def _module_names(entry: Entry) -> set[str]:
+    """What ``module=`` may say to select this model: its plugin, the plugin's module, the target's module."""
+    plugin_module = getattr(entry.plugin, "module", None) or ""
+    target_module = entry.spec.target.partition(":")[0]
+    names = {entry.plugin.name, plugin_module, target_module}
+    names |= {dotted.rsplit(".", 1)[-1] for dotted in (plugin_module, target_module) if dotted}
+    return {n for n in names if n}
+
+
+def list_modules() -> list[str]:
+    """The plugin names that provide models (what ``list_models(module=...)`` selects by), sorted."""
+    return sorted({entry.plugin.name for entry in get_registry().entries("model")}, key=natural_key)
+
+
 def list_models(
     filter: str | Iterable[str] = "",
     pretrained: bool = False,
@@ -198,17 +241,30 @@ def list_models(
 
     ``include_tags`` (default: ``pretrained``) lists ``arch.tag`` names, and then a filter without
     a '.' also matches the tags of the architectures it matches. ``pretrained=True`` keeps only
-    names with weights. ``module`` keeps the models of one plugin (e.g. 'resnet');
+    names with weights. ``module`` keeps the models of one family: a plugin name (e.g. 'resnet',
+    see :func:`list_modules`), the plugin's module or the module defining the model class (an
+    unknown module is an error with the closest names);
     ``name_matches_cfg`` keeps architectures that have pretrained configs. Deprecated names are
     never listed.
     """
     if include_tags is None:
         include_tags = pretrained
     registry = get_registry()
+    entries = list(registry.entries("model"))
+    if module:
+        known = set().union(*(_module_names(e) for e in entries)) if entries else set()
+        if module not in known:
+            close = difflib.get_close_matches(str(module), sorted(known), n=3)
+            hint = f"did you mean {', '.join(map(repr, close))}? " if close else ""
+            raise ConfigError(
+                f"list_models(module={module!r}): no model family or plugin of that name; {hint}"
+                f"modules with models: {', '.join(list_modules())}"
+            )
+        entries = [e for e in entries if module in _module_names(e)]
     names: list[tuple[str, PretrainedCfg | None]] = []
-    for entry in registry.entries("model"):
+    for entry in entries:
         spec: ModelSpec = entry.spec  # type: ignore[assignment]
-        if (module and entry.plugin.name != module) or (name_matches_cfg and not spec.pretrained_cfgs):
+        if name_matches_cfg and not spec.pretrained_cfgs:
             continue
         if include_tags and spec.pretrained_cfgs:
             names.extend((f"{spec.name}.{tag}", cfg) for tag, cfg in spec.pretrained_cfgs.items())
