@@ -22,6 +22,8 @@ _LAZY: dict[str, str] = {
     "list_pretrained": ".pretrained",
     "is_model": ".pretrained",
     "get_pretrained_cfg": ".pretrained",
+    "get_pretrained_cfg_value": ".pretrained",
+    "list_modules": ".pretrained",
     "parse_model_name": ".pretrained",
     "split_model_name_tag": ".pretrained",
     "save_pretrained": ".save",

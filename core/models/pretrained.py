@@ -48,7 +48,7 @@ _PATH_LIKE = re.compile(r"^(?:[A-Za-z]:[\\/]|[\\/]{2}|[^:]*[\\/])")
 
 
 def _path_error(name: str) -> ConfigError:
-    hub = "ORG/NAME" if re.match(r"^(?:[A-Za-z]:|[\/]{2})", name) else name
+    hub = "ORG/NAME" if re.match(r"^(?:[A-Za-z]:|[\\/]{2})", name) else name
     return ConfigError(
         f"model name {name!r} looks like a file-system path or a hub id, not a registered model name; "
         f"write 'local-dir:{name}' for a saved model directory or 'hf-hub:{hub}' for a Hugging Face "

@@ -8,6 +8,7 @@ import pytest
 import torch
 from model_helpers import tiny_env  # noqa: F401  (fixture)
 
+from pimm import core
 from pimm.core import PimmError
 from pimm.core.errors import ConfigError, OptionsError, UnknownComponentError
 from pimm.core.models import (
@@ -45,6 +46,17 @@ def test_parse_model_name_rejects(name):
         parse_model_name(name)
     if "/" in name or "\\" in name:
         assert "hf-hub:" in str(info.value) and "local-dir:" in str(info.value)
+
+
+@pytest.mark.parametrize("name", ["C:\\models\\resnet18", "C:/models/resnet18", "\\\\?\\C:\\models\\resnet18",
+                                  "\\\\server\\share\\resnet18", "./models/resnet18", "org/resnet18"])
+def test_path_like_model_names_point_at_local_dir_and_hf_hub(name):
+    """A path is never taken for a 'source:' prefix: the error offers both forms, spelled out for it."""
+    with pytest.raises(ConfigError) as info:
+        parse_model_name(name)
+    message = str(info.value)
+    assert "looks like a file-system path" in message and f"'local-dir:{name}'" in message
+    assert "hf-hub:" in message and "is not a model source" not in message
 
 
 def test_split_tag():
@@ -125,6 +137,27 @@ def test_list_models(tiny_env):
     assert list_pretrained("tinytest*", exclude_filters="*b_in1k") == ["tinytest.a_in1k"]
     assert list_models(module="tiny_test_models") == ["tinytest", "tinytest_fi", "tinytest_remap"]
     assert list_models("tinytest*", name_matches_cfg=True) == ["tinytest", "tinytest_fi"]
+
+
+def test_list_models_by_module():
+    """module= selects a family by plugin name, plugin module or model module; unknown is an error."""
+    resnets, vggs = list_models(module="resnet"), list_models(module="vgg")
+    assert "resnet18" in resnets and "vgg11" not in resnets and len(resnets) > 50
+    assert vggs == ["vgg11", "vgg11_bn", "vgg13", "vgg13_bn", "vgg16", "vgg16_bn", "vgg19", "vgg19_bn"]
+    assert list_models(module="pimm.plugins.vgg") == vggs
+    assert list_models("resnet1*", module="resnet")[:4] == ["resnet10t", "resnet14t", "resnet18", "resnet18d"]
+    assert "resnet" in core.list_modules() and "vgg" in core.list_modules()
+    with pytest.raises(ConfigError, match="did you mean 'resnet'"):
+        list_models(module="resnets")
+
+
+def test_get_pretrained_cfg_value():
+    assert core.get_pretrained_cfg_value("resnet18", "crop_pct") == 0.95  # default tag a1_in1k
+    assert core.get_pretrained_cfg_value("resnet18.tv_in1k", "crop_pct") == 0.875
+    assert core.get_pretrained_cfg_value("vgg16", "classifier") == "head.fc"
+    assert core.get_pretrained_cfg_value("vgg16", "test_input_size") is None  # a field without a value
+    with pytest.raises(ConfigError, match="did you mean 'crop_pct'"):
+        core.get_pretrained_cfg_value("resnet18", "crop_pt")
 
 
 def test_list_models_natural_sort():
