@@ -137,8 +137,9 @@ def has_checkpoint(run_dir: str | Path) -> bool:
 
 def epochs_done(run_dir: str | Path) -> int | None:
     """Epochs of the committed checkpoint (from its summary), None when unknown."""
+    current = _current(Path(run_dir))
     try:
-        data = json.loads((Path(run_dir) / "summary.json").read_text())
+        data = json.loads(((current or Path(run_dir)) / "summary.json").read_text())
         return int(data["epochs_done"])
     except (OSError, ValueError, KeyError, TypeError):
         return None
@@ -165,15 +166,21 @@ def recover(run_dir: str | Path) -> list[str]:
     return notices
 
 
-def _ensure_links(run_dir: Path) -> None:
-    """``RUN/<name>`` -> ``.checkpoints/current/<name>`` for every linked name (idempotent)."""
+def _ensure_links(run_dir: Path, generation: Path | None = None) -> None:
+    """``RUN/<name>`` -> ``.checkpoints/current/<name>`` for every name ``generation`` (default: the current
+    one) has; links to names it lacks are removed. Idempotent."""
+    current = generation if generation is not None else _current(run_dir)
     for name in LINKED:
         link = run_dir / name
         target = f"{CHECKPOINT_DIR}/{CURRENT}/{name}"
-        if link.is_symlink() and os.readlink(link) == target:
-            continue
         if link.exists() and not link.is_symlink():
             continue  # a legacy file of older pimm: leave it alone
+        if current is None or not (current / name).exists():
+            if link.is_symlink() and os.readlink(link) == target:
+                link.unlink()  # e.g. last_ema/ of a run resumed without --model-ema
+            continue
+        if link.is_symlink() and os.readlink(link) == target:
+            continue
         tmp = run_dir / f".{name}.link.tmp"
         if tmp.is_symlink() or tmp.exists():
             tmp.unlink()
@@ -223,6 +230,8 @@ def commit_generation(run_dir: str | Path, epoch: int, models: dict[str, Any], s
     os.replace(tmp, final)
     _fsync_dir(root)
     _point("rename", final)
+    _ensure_links(run, final)  # links through `current`: they show the new files from the switch on
+    _point("links", run)
     link_tmp = root / f"{CURRENT}.tmp"
     if link_tmp.is_symlink() or link_tmp.exists():
         link_tmp.unlink()
@@ -231,11 +240,13 @@ def commit_generation(run_dir: str | Path, epoch: int, models: dict[str, Any], s
     os.replace(link_tmp, root / CURRENT)  # the commit: one atomic rename
     _fsync_dir(root)
     _point("switch", root / CURRENT)
-    _ensure_links(run)
-    _point("links", run)
     for item in root.iterdir():
-        if item.name not in (CURRENT, name):
-            shutil.rmtree(item) if item.is_dir() and not item.is_symlink() else item.unlink()
+        if item.name in (CURRENT, name):
+            continue
+        if item.is_dir() and not item.is_symlink():
+            shutil.rmtree(item)
+        else:
+            item.unlink()
     _point("prune", root)
     return final
 

@@ -131,7 +131,7 @@ def _choose_run(cfg: TrainConfig) -> tuple[TrainConfig, Path, bool, list[str]]:
 def run_training(cfg: TrainConfig, max_epochs: int | None = None, start_time: float | None = None) -> RunResult:
     """Train as ``cfg`` says; ``max_epochs`` stops early after that many epochs in this call (for tests)."""
     start = start_time if start_time is not None else time.perf_counter()
-    from .checkpoint import epochs_done, has_checkpoint
+    from .checkpoint import epochs_done, has_checkpoint, recover
     from .distributed import broadcast_object, dist_info, init_distributed
 
     info = dist_info()
@@ -151,6 +151,9 @@ def run_training(cfg: TrainConfig, max_epochs: int | None = None, start_time: fl
         for note in notes:
             print(note, flush=True)
     if cfg.resume:
+        if info.is_main:
+            for notice in recover(run_dir):
+                print(f"note: {notice}", flush=True)
         done = epochs_done(run_dir)
         if done is not None and has_checkpoint(run_dir) and done >= cfg.epochs:
             if info.is_main:
