@@ -11,7 +11,7 @@ import torch
 
 from ...errors import ConfigError
 from . import components as setup
-from .checkpoint import commit_generation, has_checkpoint, recover, rng_state, write_file_atomic
+from .checkpoint import commit_generation, has_checkpoint, rng_state, write_file_atomic
 from .config import TrainConfig
 from .distributed import DistInfo, barrier
 from .loop import TrainState, evaluate, train_one_epoch
@@ -135,10 +135,6 @@ class Session:
             self._load_resume()
 
     def _load_resume(self) -> None:
-        if self.main:
-            for notice in recover(self.run_dir):
-                self.say(f"note: {notice}")
-        barrier()
         if not has_checkpoint(self.run_dir):
             self.say(f"{self.run_dir} has no finished epoch yet: starting it from the beginning")
             return
@@ -202,11 +198,11 @@ class Session:
         train = train_one_epoch(self.state, loader, epoch, len(self.train_loader), mix=mix,
                                 label=f"epoch {epoch + 1}/{cfg.epochs}")
         check_finite(train["loss"], epoch)
+        check_weights_finite(self.model, epoch)
         val: dict[str, Any] = {}
         if self.val_loader is not None:
             val = self._validate(epoch)
             check_finite(val["loss"], epoch, "validation")
-        check_weights_finite(self.model, epoch)
         row = {"epoch": epoch + 1, "train_loss": train["loss"], "train_top1": train["top1"],
                "val_loss": val.get("loss"), "val_top1": val.get("top1"), "val_top5": val.get("top5"),
                "lr": self.state.schedule.current_lr(), "train_img_s": train["img_s"],
