@@ -142,7 +142,7 @@ class Scheduler:
     # -- checkpoints ---------------------------------------------------------------------------
     def state_dict(self) -> dict[str, Any]:
         """Everything but the optimizer (plain data, safe for ``torch.load(weights_only=True)``)."""
-        return {k: v for k, v in vars(self).items() if k != "optimizer"}
+        return {k: v for k, v in vars(self).items() if k not in ("optimizer", "pimm_origin")}  # origin: not plain data
 
     def load_state_dict(self, state: dict[str, Any]) -> None:
         """Restore what :meth:`state_dict` returned and re-apply the lr of the last position."""
