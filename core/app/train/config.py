@@ -156,7 +156,7 @@ class TrainConfig(BaseModel):
     experiment: Optional[str] = Field(None, description="Run directory name (default: date-time-model).")
     resume: Optional[str] = Field(None, description="Run directory to continue exactly.")
     eval_metric: Literal["top1", "top5", "loss"] = Field("top1", description="Metric that picks the best checkpoint.")
-    log_interval: int = Field(50, ge=1, description="Progress update every N batches (non-TTY: ignored).")
+    log_interval: int = Field(50, ge=1, description="Progress: a log line every N batches when the output is not a terminal.")
 
     @model_validator(mode="after")
     def _check_ranges(self) -> TrainConfig:

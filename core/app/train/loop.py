@@ -96,14 +96,14 @@ def train_one_epoch(st: TrainState, loader: Any, epoch: int, num_batches: int, m
     accum = st.grad_accum
     steps_per_epoch = (num_batches + accum - 1) // accum
     label = label or f"epoch {epoch + 1}"
-    bar = Progress(f"{label} train", num_batches, enabled=st.show)
+    every = max(1, min(st.log_interval, num_batches // 25))  # terminal: about 25 redraws per epoch at most
+    bar = Progress(f"{label} train", num_batches, enabled=st.show, interval=st.log_interval, redraw=every)
     loss_sum = torch.zeros((), dtype=torch.float64, device=st.device)
     correct = torch.zeros((), dtype=torch.float64, device=st.device)
     seen = 0
     start = time.perf_counter()
     st.optimizer.zero_grad(set_to_none=True)
     step = 0
-    every = max(1, min(st.log_interval, num_batches // 25))  # about 25 redraws per epoch at most
     for i, (x, target) in enumerate(loader):
         x, target = _to_device(x, target, st.device, st.channels_last)
         hard = target
@@ -135,7 +135,7 @@ def train_one_epoch(st: TrainState, loader: Any, epoch: int, num_batches: int, m
             loss_sum += loss.detach().double() * n
             labels = hard if hard.ndim == 1 else hard.argmax(-1)
             correct += (out.detach().argmax(-1) == labels).sum().double()
-        if bar.tty and ((i + 1) % every == 0 or i + 1 == num_batches or i < 3):
+        if bar.due(i + 1):
             elapsed = time.perf_counter() - start
             bar.update(i + 1, loss=float(loss_sum) / seen, acc=100.0 * float(correct) / seen,
                        img_s=seen / max(elapsed, 1e-9))
@@ -167,6 +167,7 @@ def evaluate(model: nn.Module, loader: Any, device: torch.device, num_batches: i
     hits = torch.zeros(2, dtype=torch.float64, device=device)
     class_correct = torch.zeros(num_classes, dtype=torch.float64, device=device)
     class_total = torch.zeros(num_classes, dtype=torch.float64, device=device)
+    confusion = torch.zeros(num_classes * num_classes, dtype=torch.float64, device=device)  # [true, predicted]
     seen = 0
     start = time.perf_counter()
     for i, (x, target) in enumerate(loader):
@@ -186,8 +187,9 @@ def evaluate(model: nn.Module, loader: Any, device: torch.device, num_batches: i
             ok = (out.argmax(-1) == target).double()
             class_total.index_add_(0, target, torch.ones_like(ok))
             class_correct.index_add_(0, target, ok)
+            confusion.index_add_(0, target * num_classes + out.argmax(-1), torch.ones_like(ok))
         seen += x.shape[0]
-        if bar.tty:
+        if bar.due(i + 1):
             bar.update(i + 1, img_s=seen / max(time.perf_counter() - start, 1e-9))
     elapsed = time.perf_counter() - start
     sums = all_reduce_sums([float(loss_sum), float(hits[0]), float(hits[1]), float(seen)], device)
@@ -198,6 +200,8 @@ def evaluate(model: nn.Module, loader: Any, device: torch.device, num_batches: i
     if per_class:
         result["class_correct"] = [int(v) for v in all_reduce_sums(class_correct.tolist(), device)]
         result["class_total"] = [int(v) for v in all_reduce_sums(class_total.tolist(), device)]
+        cells = [int(v) for v in all_reduce_sums(confusion.tolist(), device)]
+        result["confusion"] = [cells[r * num_classes:(r + 1) * num_classes] for r in range(num_classes)]
     bar.close(f"{label}: loss {result['loss']:.4f} top-1 {result['top1']:.2f}% top-5 {result['top5']:.2f}% "
               f"({result['count']} images, {result['img_s']:.0f} img/s)")
     return result

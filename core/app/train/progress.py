@@ -1,7 +1,10 @@
-"""Progress display: a live bar per epoch on a terminal, one summary line per epoch otherwise.
+"""Progress display: a tqdm bar per phase on a terminal, a line every ``interval`` batches in a log.
 
-No third-party dependency: the bar is redrawn with a carriage return. Only the main process shows
-anything (``enabled=False`` elsewhere).
+On a terminal the bar shows done/total, elapsed time, the ETA and the running loss, accuracy and
+img/s (tqdm redraws at most ~10 times a second). When the output is not a terminal (a log file,
+a CI job, ``| tee``) there is no bar: a plain line is written every ``interval`` batches
+(``--log-interval``) and at the last one, with the same figures and the ETA, then the phase's summary
+line. Only the main process shows anything (``enabled=False`` elsewhere).
 """
 
 from __future__ import annotations
@@ -25,44 +28,67 @@ def format_duration(seconds: float) -> str:
 
 
 class Progress:
-    """Shows one phase (``train``/``val``) of one epoch: ``update`` per batch, ``close`` at the end."""
+    """One phase (``train``/``val``) of one epoch: ``due``/``update`` per batch, ``close`` at the end.
+
+    ``due(done)`` says whether batch ``done`` should report (callers skip computing the figures,
+    which costs a device sync, when it is not): on a terminal every batch up to ``redraw`` apart,
+    in a log every ``interval``-th batch and the last one.
+    """
 
     def __init__(self, label: str, total: int, enabled: bool = True, stream: TextIO | None = None,
-                 interval: int = 1, width: int = 24) -> None:
+                 interval: int = 50, redraw: int = 1) -> None:
         self.label = label
         self.total = max(total, 0)
         self.stream = stream or sys.stdout
         self.enabled = enabled
         self.tty = enabled and bool(getattr(self.stream, "isatty", lambda: False)())
         self.interval = max(1, interval)
-        self.width = width
+        self.redraw = max(1, redraw)
         self.start = time.perf_counter()
-        self.last_draw = 0.0
         self.done = 0
+        self._bar: Any = None
+        if self.tty:
+            from tqdm.auto import tqdm
+
+            self._bar = tqdm(total=self.total, desc=label, file=self.stream, leave=False, dynamic_ncols=True,
+                             unit="batch", mininterval=0.1)
+
+    def due(self, done: int) -> bool:
+        """Whether batch ``done`` (1-based) should be reported."""
+        if not self.enabled:
+            return False
+        if done >= self.total:
+            return True
+        if self.tty:
+            return done <= 3 or done % self.redraw == 0
+        return done % self.interval == 0
 
     def update(self, done: int, **stats: Any) -> None:
         """Batch ``done`` of ``total`` finished; ``stats`` (loss=..., acc=..., img_s=...) are shown."""
-        self.done = done
-        if not self.tty:
+        if not self.enabled:
             return
-        now = time.perf_counter()
-        if done < self.total and now - self.last_draw < 0.1:
+        step, self.done = done - self.done, done
+        if self._bar is not None:
+            self._bar.set_postfix_str(_stats(stats), refresh=False)
+            self._bar.update(step)
+            if done >= self.total:
+                self._bar.refresh()  # the final state, even when it came within tqdm's redraw interval
             return
-        self.last_draw = now
-        frac = done / self.total if self.total else 1.0
-        filled = int(self.width * frac)
-        bar = "#" * filled + "-" * (self.width - filled)
-        self.stream.write(f"\r{self.label} [{bar}] {done}/{self.total} {_stats(stats)} "
-                          f"{format_duration(now - self.start)}\x1b[K")
+        elapsed = time.perf_counter() - self.start
+        eta = elapsed / done * (self.total - done) if done else 0.0
+        width = len(str(self.total))
+        self.stream.write(f"{self.label} {done:>{width}}/{self.total} {_stats(stats)} "
+                          f"elapsed {format_duration(elapsed)} eta {format_duration(eta)}\n")
         self.stream.flush()
 
     def close(self, summary: str) -> None:
-        """End the phase: the bar is replaced by (or the log gets) one summary line."""
+        """End the phase: the bar is removed and one summary line written."""
         if not self.enabled:
             return
-        prefix = "\r" if self.tty else ""
-        suffix = "\x1b[K" if self.tty else ""
-        self.stream.write(f"{prefix}{summary}{suffix}\n")
+        if self._bar is not None:
+            self._bar.close()
+            self._bar = None
+        self.stream.write(f"{summary}\n")
         self.stream.flush()
 
 
