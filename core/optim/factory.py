@@ -181,11 +181,22 @@ def create_optimizer(
                 group.setdefault("lr", base_lr * group["lr_scale"])
 
     optimizer = create_entry(entry, params, **opt_args)
+    _guard_state_dict_loading(optimizer)
     if use_lookahead:
         from .lookahead import Lookahead
 
         optimizer = Lookahead(optimizer)
     return optimizer
+
+
+def _guard_state_dict_loading(optimizer: Any) -> None:
+    """Make ``load_state_dict`` refuse another optimizer's state_dict (pimm's own classes already do)."""
+    from .state_check import check_state_dict, torch_state_keys
+
+    if not hasattr(optimizer, "register_load_state_dict_pre_hook") or hasattr(optimizer, "state_keys"):
+        return
+    keys = torch_state_keys(optimizer)
+    optimizer.register_load_state_dict_pre_hook(lambda opt, state_dict: check_state_dict(opt, state_dict, keys))
 
 
 #: timm's name for the same factory.

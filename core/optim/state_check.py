@@ -79,7 +79,8 @@ def check_state_dict(optimizer: Any, state_dict: Any, state_keys: frozenset[str]
     if state_keys is None:
         return result
     for param_id, state in state_dict["state"].items():
-        unknown = sorted(set(state) - state_keys)
+        # Lookahead keeps its slow weights in the wrapped optimizer's state ("lookahead_*")
+        unknown = sorted(k for k in set(state) - state_keys if not str(k).startswith("lookahead_"))
         if unknown:
             raise OptionsError(
                 f"this state_dict was saved by a different optimizer: the state of parameter {param_id} holds "

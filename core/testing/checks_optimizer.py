@@ -184,3 +184,61 @@ def check_zero_grad_set_to_none(component: ComponentRef) -> None:
     optimizer.zero_grad(set_to_none=True)
     if not (weight.grad is None and bias.grad is None):
         raise AssertionError('check failed: weight.grad is None and bias.grad is None')
+
+
+def _group_settings(component: ComponentRef) -> tuple[dict[str, Any], dict[str, Any]]:
+    """Two different, valid settings for the options this optimizer has besides lr (A: no decay)."""
+    fields = component.spec.options.model_fields
+    num_betas = int(getattr(component.spec, "num_betas", 2))
+    a: dict[str, Any] = {}
+    b: dict[str, Any] = {}
+    if "weight_decay" in fields:
+        a["weight_decay"], b["weight_decay"] = 0.0, 0.1
+    if "betas" in fields:
+        a["betas"] = (0.9, 0.999) if num_betas == 2 else (0.98, 0.92, 0.99)
+        b["betas"] = (0.8, 0.95) if num_betas == 2 else (0.9, 0.85, 0.95)
+    if "eps" in fields:
+        a["eps"], b["eps"] = 1e-8, 1e-3
+    if "momentum" in fields:
+        a["momentum"], b["momentum"] = 0.9, 0.5
+    return a, b
+
+
+@check("optimizer")
+def check_group_settings_beyond_lr(component: ComponentRef) -> None:
+    """Every group's own weight_decay/betas/eps/momentum is used, not the optimizer's defaults.
+
+    Built through ``create_optimizer`` with two groups that each state their settings (A: no weight
+    decay; B: decay and other betas/eps/momentum): the trajectory must not depend on which of the
+    two is passed as the top-level default, and B's settings must change B's trajectory.
+    """
+    import torch
+
+    from pimm.core.optim import create_optimizer
+
+    a_set, b_set = _group_settings(component)
+    if not a_set:
+        skip("the optimizer has no weight_decay, betas, eps or momentum option")
+
+    def run(top: dict[str, Any], second: dict[str, Any]) -> list[Any]:
+        gen = torch.Generator().manual_seed(3)
+        params = [torch.randn(4, 6, generator=gen).requires_grad_(True) for _ in range(2)]
+        groups = [{"params": [params[0]], **a_set}, {"params": [params[1]], **second}]
+        optimizer = create_optimizer(groups, component.qualified_name, lr=_LR, filter_bias_and_bn=False, **top)
+        for _ in range(4):
+            optimizer.zero_grad(set_to_none=True)
+            loss = sum(((p * torch.linspace(-1.0, 1.0, 6)).sum(1) - 1.0).square().sum() for p in params)
+            _backward(component, loss)
+            optimizer.step()
+        return [p.detach().clone() for p in params]
+
+    with_a_defaults = run(a_set, b_set)
+    with_b_defaults = run(b_set, b_set)
+    for i, (x, y) in enumerate(zip(with_a_defaults, with_b_defaults)):
+        if not torch.equal(x, y):
+            raise AssertionError(
+                f"group {i}'s trajectory changed with the top-level defaults although the group states "
+                f"{sorted(b_set)}: a setting is read from the optimizer's defaults instead of the group")
+    same_as_a = run(a_set, a_set)
+    if torch.equal(same_as_a[1], with_a_defaults[1]):
+        raise AssertionError(f"group settings {sorted(b_set)} had no effect on the trajectory")

@@ -8,7 +8,7 @@ from pimm.core import hookimpl
 from pimm.core.specs import OptimizerSpec
 
 from . import options as _o
-from .variants import VARIANTS, derive_options
+from .variants import VARIANTS, variant_options
 
 _P = "pimm.plugins.optim"
 
@@ -86,7 +86,7 @@ def pimm_optimizers() -> list[OptimizerSpec]:
     for name, (base, overrides, summary) in VARIANTS.items():
         target, momentum, betas, num_betas, eps, second, defaults, _, options = rows[base]
         rows[name] = (target, momentum, betas, num_betas, eps, second, {**defaults, **overrides}, summary,
-                      derive_options(options, name, {**defaults, **overrides}))
+                      variant_options(name))
     for name, (target, momentum, betas, num_betas, eps, second, defaults, summary, options) in rows.items():
         tags = {"torch_optim"} if target.startswith("torch.optim:") else set()
         if second:

@@ -14,6 +14,14 @@ from ._base import PimmOptimizer, cautious, check_range, copy_back, to_float32
 __all__ = ["Adafactor"]
 
 
+def _beta1(group: dict[str, Any]) -> float | None:
+    """The group's first-moment decay (None: no first moment); pre-0.2 groups stored only 'beta1'."""
+    betas = group.get("betas")
+    if betas is not None:
+        return float(betas[0])
+    return group.get("beta1")
+
+
 def _rms(t: torch.Tensor) -> torch.Tensor:
     return torch.linalg.vector_norm(t) / math.sqrt(t.numel())
 
@@ -62,9 +70,10 @@ class Adafactor(PimmOptimizer):
         relative_step = lr is None
         if warmup_init and not relative_step:
             raise OptionsError("Adafactor's warmup_init needs the relative step size: leave lr=None")
-        beta1 = None if betas is None else float(betas[0])
+        if betas is not None:
+            betas = (float(betas[0]), float(betas[1]))
         defaults = dict(lr=lr, eps=eps, eps_scale=eps_scale, clip_threshold=clip_threshold,
-                        decay_rate=decay_rate, beta1=beta1, weight_decay=weight_decay,
+                        decay_rate=decay_rate, betas=betas, weight_decay=weight_decay,
                         scale_parameter=scale_parameter, relative_step=relative_step,
                         warmup_init=warmup_init, min_dim_size_to_factor=min_dim_size_to_factor,
                         caution=caution)
@@ -73,7 +82,7 @@ class Adafactor(PimmOptimizer):
     def _init_state(self, group: dict[str, Any], p: torch.Tensor, state: dict[str, Any]) -> None:
         ref = to_float32(p)
         state["step"] = 0
-        if group["beta1"] is not None:
+        if _beta1(group) is not None:
             state["exp_avg"] = torch.zeros_like(ref)
         dims = factored_dims(p.shape, group["min_dim_size_to_factor"])
         if dims is not None:
@@ -117,9 +126,10 @@ class Adafactor(PimmOptimizer):
             update = v.rsqrt().mul_(grad)
         update.div_((_rms(update) / group["clip_threshold"]).clamp_(min=1.0))
         update.mul_(lr_t)
-        if group["beta1"] is not None:
+        beta1 = _beta1(group)
+        if beta1 is not None:
             m = state["exp_avg"]
-            m.lerp_(update, 1.0 - group["beta1"])
+            m.lerp_(update, 1.0 - beta1)
             update = cautious(m, grad) if group.get("caution") else m
         if group["weight_decay"] != 0:
             p32.mul_(1.0 - group["weight_decay"] * lr_t)

@@ -26,7 +26,7 @@ class Adahessian(PimmOptimizer):
     n_samples=1, avg_conv_kernel=False.
     """
 
-    state_keys = frozenset({"step", "exp_avg", "exp_hessian_diag_sq"})
+    state_keys = frozenset({"step", "exp_avg", "exp_hessian_diag_sq", "hessian"})
 
     supports_multi_tensor = False
     seed = 2147483647

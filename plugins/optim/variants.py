@@ -15,7 +15,9 @@ from pydantic import Field, create_model
 
 from pimm.core.specs import Options
 
-__all__ = ["VARIANTS", "derive_options"]
+from . import options as _o
+
+__all__ = ["VARIANTS", "derive_options", "variant_options"]
 
 _C = {"caution": True}
 _CWD = {"corrected_weight_decay": True}
@@ -56,7 +58,7 @@ VARIANTS: dict[str, tuple[str, dict[str, Any], str]] = {
     "cadamp": ("adamp", dict(_C), "Cautious AdamP (spherical caution on projected weights)"),
     "cadan": ("adan", dict(_C), "Cautious Adan"),
     "cadanw": ("adanw", dict(_C), "Cautious Adan with decoupled weight decay"),
-    "cadafactor": ("adafactor", {**_C, "betas": (0.9, 0.999)}, "Cautious Adafactor (with a first moment)"),
+    "cadafactor": ("adafactor", {**_C, "betas": [0.9, 0.999]}, "Cautious Adafactor (with a first moment)"),
     "adafactorbvc": ("adafactorbv", dict(_CWD), "big_vision Adafactor with corrected weight decay"),
     "cadafactorbv": ("adafactorbv", dict(_C), "Cautious big_vision Adafactor"),
     "cadafactorbvc": ("adafactorbv", {**_C, **_CWD}, "Cautious big_vision Adafactor, corrected weight decay"),
@@ -77,8 +79,22 @@ def derive_options(base: type[Options], name: str, overrides: dict[str, Any]) ->
         field = Field(overrides.get(key, info.default), description=info.description)
         field.metadata = list(info.metadata)  # keep the bounds (ge/gt/...)
         fields[key] = (info.annotation, field)
-    model_name = f"{name[0].upper()}{name[1:]}Options"
+    model_name = _model_name(name)
     model = create_model(model_name, __base__=Options, __module__=__name__, **fields)  # type: ignore[call-overload]
     model.__qualname__ = model_name
     model.__doc__ = f"Keyword options of the optimizer built by {name!r} ({base.__name__} with other defaults)."
     return model
+
+
+def _model_name(name: str) -> str:
+    return f"{name[0].upper()}{name[1:]}Options"
+
+
+def variant_options(name: str) -> type[Options]:
+    """The options model of variant ``name`` (a module attribute, so specs can name it by path)."""
+    return globals()[_model_name(name)]
+
+
+for _name, (_base, _overrides, _) in VARIANTS.items():
+    _base_model = getattr(_o, _model_name(_base), None) or globals()[_model_name(_base)]
+    globals()[_model_name(_name)] = derive_options(_base_model, _name, _overrides)

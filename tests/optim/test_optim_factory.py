@@ -246,8 +246,9 @@ def test_tutorial_module_lists_the_classes():
     from pimm.plugins.optim.optimizers import RMSpropTF
 
     names = [n for n, _ in inspect.getmembers(optimizers, inspect.isclass)]
-    assert names == ["AdaBelief", "Adafactor", "Adahessian", "AdamP", "AdamW", "Adan", "Lamb", "Lars", "Lion",
-                     "Lookahead", "MADGRAD", "Nadam", "NvNovoGrad", "RAdam", "RMSpropTF", "SGDP"]
+    assert names == ["AdaBelief", "Adafactor", "AdafactorBigVision", "Adahessian", "AdamP", "AdamW", "Adan", "Adopt",
+                     "LaProp", "Lamb", "Lars", "Lion", "Lookahead", "MADGRAD", "Mars", "NAdamW", "Nadam",
+                     "NvNovoGrad", "RAdam", "RMSpropTF", "SGDP", "SGDW"]
     opt = RMSpropTF(nn.Linear(2, 2).parameters(), lr=0.01)
     assert opt.param_groups[0]["alpha"] == 0.9
 
