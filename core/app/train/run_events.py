@@ -89,7 +89,7 @@ class RunEvents:
 
     def validated(self, epoch: int, val: dict[str, Any], eval_metric: str) -> None:
         """``pimm_validated`` with the validation numbers and ``metric`` = the value of ``--eval-metric``."""
-        metrics = {k: float(v) for k, v in val.items() if isinstance(v, (int, float)) and k != "time"}
+        metrics = {k: float(val[k]) for k in ("loss", "top1", "top5") if val.get(k) is not None}
         metrics["metric"] = float(val[eval_metric])
         _call_hook("pimm_validated", self.run, epoch=epoch, metrics=metrics)
 

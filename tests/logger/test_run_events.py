@@ -1,0 +1,137 @@
+"""The run lifecycle hooks in a real (tiny) run: order, arguments, failures; early stopping, top-k
+checkpoints, loggers chosen by --log, metric-driven schedules, and a run that still learns."""
+
+from __future__ import annotations
+
+import json
+
+import pytest
+
+from pimm.core import hookimpl, register_plugin, unregister_plugin
+from pimm.core.app.train.config import make_config
+from pimm.core.app.train.launch import run_training
+from pimm.core.app.train.run_events import HookError
+from pimm.core.errors import ConfigError
+
+from conftest import run_options  # noqa: E402  (tests/logger/conftest.py)
+
+
+class Recorder:
+    """A third-party plugin that records every run event it sees."""
+
+    def __init__(self) -> None:
+        self.calls: list[tuple] = []
+
+    @hookimpl
+    def pimm_run_start(self, run, start_epoch):
+        self.calls.append(("run_start", start_epoch, run.epochs, run.is_main))
+
+    @hookimpl
+    def pimm_epoch_start(self, epoch):
+        self.calls.append(("epoch_start", epoch))
+
+    @hookimpl
+    def pimm_validated(self, epoch, metrics):
+        self.calls.append(("validated", epoch, sorted(metrics)))
+
+    @hookimpl
+    def pimm_checkpoint_saved(self, epoch, path, is_best):
+        self.calls.append(("checkpoint_saved", epoch, (path / "model.safetensors").is_file(), is_best))
+
+    @hookimpl
+    def pimm_epoch_end(self, epoch, metrics):
+        self.calls.append(("epoch_end", epoch, metrics["epoch"]))
+
+    @hookimpl
+    def pimm_run_end(self, epochs_done, best):
+        self.calls.append(("run_end", epochs_done, best is not None))
+
+    @hookimpl
+    def pimm_run_failed(self, error):
+        self.calls.append(("run_failed", type(error).__name__))
+
+
+@pytest.fixture
+def recorder():
+    plugin = Recorder()
+    register_plugin(plugin, name="recorder")
+    yield plugin
+    unregister_plugin("recorder")
+
+
+def test_hooks_in_order_with_their_arguments(colour_folder, tmp_path, recorder):
+    run_training(make_config(run_options(colour_folder, tmp_path, log="csv,jsonl,text")))
+    names = [c[0] for c in recorder.calls]
+    assert names == ["run_start"] + ["epoch_start", "validated", "checkpoint_saved", "epoch_end"] * 2 + ["run_end"]
+    assert recorder.calls[0] == ("run_start", 0, 2, True)
+    assert recorder.calls[2] == ("validated", 1, ["loss", "metric", "top1", "top5"])
+    assert recorder.calls[3][:3] == ("checkpoint_saved", 1, True)
+    assert recorder.calls[-1] == ("run_end", 2, True)
+    run = tmp_path / "run"
+    assert (run / "log.csv").read_text().count("\n") == 3 and (run / "log.jsonl").read_text().count("\n") == 2
+    log = (run / "train.log").read_text()
+    assert "pimm train: resnet10t" in log and "epoch 2: train_loss" in log
+
+
+class Broken:
+    @hookimpl
+    def pimm_epoch_start(self, epoch):
+        raise ValueError("the plugin is broken")
+
+
+def test_a_failing_hook_names_its_plugin_and_run_failed_is_called(colour_folder, tmp_path, recorder):
+    register_plugin(Broken(), name="broken_hooks")
+    try:
+        with pytest.raises(HookError, match="broken_hooks.*pimm_epoch_start.*the plugin is broken"):
+            run_training(make_config(run_options(colour_folder, tmp_path)))
+    finally:
+        unregister_plugin("broken_hooks")
+    assert recorder.calls[-1] == ("run_failed", "HookError")
+
+
+def test_early_stopping_stops_after_patience(colour_folder, tmp_path, capsys):
+    # min_delta is larger than any change of top-1, so only epoch 1 improves; patience 2 -> stop after 3
+    result = run_training(make_config(run_options(colour_folder, tmp_path, epochs=6, patience=2, min_delta=1000.0)))
+    assert result.epochs_done == 3
+    rows = (tmp_path / "run" / "metrics.csv").read_text().strip().splitlines()
+    assert len(rows) == 1 + 3
+    assert "stopped after epoch 3: early stopping: top1 did not improve" in capsys.readouterr().out
+
+
+def test_checkpoint_hist_keeps_the_k_best(colour_folder, tmp_path):
+    run_training(make_config(run_options(colour_folder, tmp_path, epochs=3, checkpoint_hist=2, eval_metric="loss")))
+    folder = tmp_path / "run" / "checkpoints"
+    index = json.loads((folder / "index.json").read_text())
+    assert len(index) == 2
+    losses = [e["metric"] for e in index]
+    assert losses == sorted(losses)  # best (lowest loss) first
+    kept = sorted(p.name for p in folder.iterdir() if p.is_dir())
+    assert kept == sorted(e["dir"] for e in index)
+    for entry in index:
+        assert (folder / entry["dir"] / "model.safetensors").stat().st_size > 0
+
+
+def test_plateau_schedule_runs_on_validation_and_needs_a_split(colour_folder, tmp_path):
+    result = run_training(make_config(run_options(colour_folder, tmp_path, sched="plateau", patience_epochs=0,
+                                                  decay_rate=0.5, min_delta=0.0)))
+    assert result.epochs_done == 2
+    with pytest.raises(ConfigError, match="no validation split"):
+        run_training(make_config(run_options(colour_folder, tmp_path, sched="plateau", val_split=None,
+                                             experiment="noval")))
+
+
+def test_unknown_scheduler_and_missing_logger_fail_before_training(colour_folder, tmp_path):
+    with pytest.raises(KeyError, match="cosin"):
+        run_training(make_config(run_options(colour_folder, tmp_path, sched="cosin")))
+    with pytest.raises(KeyError, match="tensorbord"):
+        run_training(make_config(run_options(colour_folder, tmp_path, log="tensorbord", experiment="b")))
+
+
+@pytest.mark.parametrize("on_updates", [False, True])
+def test_a_run_still_learns_with_the_scheduler_component(colour_folder, tmp_path, on_updates):
+    options = run_options(colour_folder, tmp_path, epochs=4, sched="cosine", sched_on_updates=on_updates,
+                          warmup_epochs=1, opt="adamw", lr=3e-3)
+    result = run_training(make_config(options))
+    rows = result.history
+    assert rows[-1]["train_loss"] < 0.6  # chance is ln 3 = 1.10
+    assert rows[-1]["lr"] == pytest.approx(0.0, abs=1e-12)  # the cosine ends at min_lr 0 after --epochs
