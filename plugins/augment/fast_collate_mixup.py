@@ -16,6 +16,7 @@ import numpy as np
 import torch
 from torch.utils.data import default_collate
 
+from .mix_inputs import MixInputError
 from .mix_pairs import blend_uint8_, mix_pairs_
 from .mixup import Mixup
 from .mixup_boxes import mixup_target
@@ -27,7 +28,7 @@ def _as_uint8_chw(img: Any) -> torch.Tensor:
     tensor = torch.from_numpy(np.ascontiguousarray(img)) if isinstance(img, np.ndarray) else img
     if not isinstance(tensor, torch.Tensor) or tensor.ndim != 3 or tensor.dtype != torch.uint8:
         got = f"{tensor.dtype} {tuple(tensor.shape)}" if isinstance(tensor, torch.Tensor) else type(img).__name__
-        raise TypeError(
+        raise MixInputError(
             f"FastCollateMixup expects uint8 CHW images (use MaybePILToTensor / normalize=False), got {got}"
         )
     return tensor
@@ -40,14 +41,17 @@ class FastCollateMixup(Mixup):
         self, batch: Sequence[tuple[Any, Any]], _: Any = None
     ) -> tuple[torch.Tensor, torch.Tensor]:
         """Stack, mix and return images and soft targets (on the CPU)."""
-        if len(batch) == 0:
-            raise ValueError("FastCollateMixup got an empty batch")
+        if not isinstance(batch, Sequence) or len(batch) == 0:
+            raise MixInputError(f"FastCollateMixup expects a non-empty list of (image, label) pairs, got {batch!r:.80}")
         x = torch.stack([_as_uint8_chw(sample[0]) for sample in batch])
         batch_size = x.shape[0]
-        target = default_collate([sample[1] for sample in batch])
-        if not isinstance(target, torch.Tensor):
-            target = torch.as_tensor(target)
-        self._check_labels(target)
+        try:
+            target = default_collate([sample[1] for sample in batch])
+            if not isinstance(target, torch.Tensor):
+                target = torch.as_tensor(target)
+        except (TypeError, ValueError, RuntimeError) as exc:
+            raise MixInputError(f"FastCollateMixup cannot batch the labels: {exc}") from None
+        target = self._targets(target, batch_size)
         if self.mode == "batch":
             lam: float | torch.Tensor = self._collate_batch(x)
             out_size = batch_size

@@ -24,6 +24,7 @@ import torch
 
 from pimm.core.errors import ConfigError
 
+from .mix_inputs import MixInputError, check_images, check_number, class_targets
 from .mix_pairs import blend_float_, mix_pairs_, mix_whole_batch_
 from .mixup_boxes import Box, cutmix_bbox_and_lam, mixup_target
 
@@ -31,12 +32,6 @@ __all__ = ["Mixup", "MIXUP_MODES"]
 
 #: The accepted ``mode`` values.
 MIXUP_MODES: tuple[str, ...] = ("batch", "pair", "elem", "half")
-
-
-def _check_prob(value: float, what: str) -> float:
-    if not 0.0 <= float(value) <= 1.0:
-        raise ConfigError(f"Mixup {what} must be in [0, 1], got {value!r}")
-    return float(value)
 
 
 class Mixup:
@@ -69,14 +64,18 @@ class Mixup:
             )
         if isinstance(num_classes, bool) or not isinstance(num_classes, int) or num_classes < 1:
             raise ConfigError(f"num_classes must be a positive int, got {num_classes!r}")
-        if mixup_alpha < 0 or cutmix_alpha < 0:
-            raise ConfigError(f"mixup_alpha and cutmix_alpha must be >= 0, got {mixup_alpha!r}, {cutmix_alpha!r}")
+        mixup_alpha = check_number(mixup_alpha, "mixup_alpha", 0.0)
+        cutmix_alpha = check_number(cutmix_alpha, "cutmix_alpha", 0.0)
         if cutmix_minmax is not None:
-            if len(cutmix_minmax) != 2 or not 0.0 <= cutmix_minmax[0] <= cutmix_minmax[1] <= 1.0:
+            if not isinstance(cutmix_minmax, Sequence) or isinstance(cutmix_minmax, str) or len(cutmix_minmax) != 2:
+                raise MixInputError(f"cutmix_minmax must be a (min, max) pair of fractions, got {cutmix_minmax!r}")
+            lo = check_number(cutmix_minmax[0], "cutmix_minmax[0]", 0.0, 1.0)
+            hi = check_number(cutmix_minmax[1], "cutmix_minmax[1]", 0.0, 1.0)
+            if lo > hi:
                 raise ConfigError(
                     f"cutmix_minmax must be (min, max) fractions with 0 <= min <= max <= 1, got {cutmix_minmax!r}"
                 )
-            cutmix_minmax = (float(cutmix_minmax[0]), float(cutmix_minmax[1]))
+            cutmix_minmax = (lo, hi)
             cutmix_alpha = 1.0
         if mixup_alpha <= 0 and cutmix_alpha <= 0:
             raise ConfigError(
@@ -85,14 +84,12 @@ class Mixup:
             )
         if mode not in MIXUP_MODES:
             raise ConfigError(f"unknown Mixup mode {mode!r}: use one of {', '.join(MIXUP_MODES)}")
-        if not 0.0 <= label_smoothing < 1.0:
-            raise ConfigError(f"label_smoothing must be in [0, 1), got {label_smoothing!r}")
-        self.mixup_alpha = float(mixup_alpha)
-        self.cutmix_alpha = float(cutmix_alpha)
+        self.label_smoothing = check_number(label_smoothing, "label_smoothing", 0.0, 1.0, hi_open=True)
+        self.mixup_alpha = mixup_alpha
+        self.cutmix_alpha = cutmix_alpha
         self.cutmix_minmax = cutmix_minmax
-        self.mix_prob = _check_prob(prob, "prob")
-        self.switch_prob = _check_prob(switch_prob, "switch_prob")
-        self.label_smoothing = float(label_smoothing)
+        self.mix_prob = check_number(prob, "prob", 0.0, 1.0)
+        self.switch_prob = check_number(switch_prob, "switch_prob", 0.0, 1.0)
         self.num_classes = num_classes
         self.multi_label = bool(multi_label)
         self.mode = mode
@@ -101,26 +98,33 @@ class Mixup:
         self.mixup_enabled = True
 
     # -- sampling ---------------------------------------------------------------------------
+    def _methods(self) -> list[tuple[bool, float]]:
+        """The active methods as (is CutMix, alpha), CutMix first."""
+        methods = [(True, self.cutmix_alpha)] if self.cutmix_alpha > 0 else []
+        return methods + ([(False, self.mixup_alpha)] if self.mixup_alpha > 0 else [])
+
     def _draw_lams(self, n: int) -> tuple[np.ndarray, np.ndarray]:
-        """λ (float32) and use-CutMix flags for ``n`` independent draws."""
-        lam = np.ones(n, dtype=np.float32)
-        use_cutmix = np.zeros(n, dtype=bool)
+        """λ (float32) and use-CutMix flags for ``n`` independent draws (numpy's global generator).
+
+        The draws come in this order, a fact kept so seeded runs equal timm's: with both methods
+        active, ``n`` uniforms choosing CutMix (below ``switch_prob``), ``n`` CutMix betas and ``n``
+        Mixup betas; with one method, its ``n`` betas; then ``n`` uniforms choosing which draws mix
+        at all (below ``prob``). A draw that does not mix gets λ = 1.
+        """
+        ones = np.ones(n, dtype=np.float32)
         if not self.mixup_enabled or n == 0:
-            return lam, use_cutmix
-        if self.mixup_alpha > 0 and self.cutmix_alpha > 0:
+            return ones, np.zeros(n, dtype=bool)
+        methods = self._methods()
+        if len(methods) == 2:
             use_cutmix = np.random.rand(n) < self.switch_prob
-            lam_mix = np.where(
-                use_cutmix,
-                np.random.beta(self.cutmix_alpha, self.cutmix_alpha, size=n),
-                np.random.beta(self.mixup_alpha, self.mixup_alpha, size=n),
-            )
-        elif self.mixup_alpha > 0:
-            lam_mix = np.random.beta(self.mixup_alpha, self.mixup_alpha, size=n)
+            by_method = {is_cut: np.random.beta(alpha, alpha, size=n) for is_cut, alpha in methods}
+            drawn = np.where(use_cutmix, by_method[True], by_method[False])
         else:
-            use_cutmix = np.ones(n, dtype=bool)
-            lam_mix = np.random.beta(self.cutmix_alpha, self.cutmix_alpha, size=n)
-        lam = np.where(np.random.rand(n) < self.mix_prob, lam_mix.astype(np.float32), lam)
-        return lam, use_cutmix
+            (is_cut, alpha), = methods
+            use_cutmix = np.full(n, is_cut, dtype=bool)
+            drawn = np.random.beta(alpha, alpha, size=n)
+        mixes = np.random.rand(n) < self.mix_prob
+        return np.where(mixes, drawn.astype(np.float32), ones), use_cutmix
 
     def _draw_lam(self) -> tuple[float, bool]:
         """One λ and use-CutMix flag for a whole batch."""
@@ -190,33 +194,14 @@ class Mixup:
             mix_whole_batch_(x, lam, boxes)
         return torch.from_numpy(lam).to(x.device, x.dtype).unsqueeze(1)
 
-    def _check_batch(self, x: Any, target: Any) -> None:
-        if not isinstance(x, torch.Tensor) or x.ndim < 3:
-            shape = tuple(x.shape) if isinstance(x, torch.Tensor) else type(x).__name__
-            raise ValueError(f"{type(self).__name__} expects a (B, C, H, W) image tensor, got {shape}")
-        if not isinstance(target, torch.Tensor) or target.shape[0] != x.shape[0]:
-            got = tuple(target.shape) if isinstance(target, torch.Tensor) else type(target).__name__
-            raise ValueError(f"{type(self).__name__} expects one target per image ({x.shape[0]}), got {got}")
-        if self.mixup_alpha > 0 and not x.is_floating_point():
-            raise TypeError(
-                f"Mixup blends images and needs a float tensor, got {x.dtype}; "
-                "use FastCollateMixup to mix uint8 images while collating"
-            )
-        self._check_labels(target)
-
-    def _check_labels(self, target: torch.Tensor) -> None:
-        """Class indices must lie in [0, num_classes) (checked for CPU targets; no GPU sync)."""
-        if not self.multi_label and target.device.type == "cpu" and target.numel():
-            lo, hi = int(target.min()), int(target.max())
-            if lo < 0 or hi >= self.num_classes:
-                raise ValueError(
-                    f"targets must be class indices in [0, {self.num_classes}), got values in [{lo}, {hi}]"
-                )
+    def _targets(self, target: Any, batch: int) -> torch.Tensor:
+        """Validated targets for a batch of ``batch`` images (see :func:`.mix_inputs.class_targets`)."""
+        return class_targets(target, batch, self.num_classes, self.multi_label, type(self).__name__)
 
     def __call__(self, x: torch.Tensor, target: torch.Tensor) -> tuple[torch.Tensor, torch.Tensor]:
         """Mix ``x`` (B, C, H, W) in place; return it with (B, num_classes) soft targets on x's device."""
-        self._check_batch(x, target)
-        target = target.to(x.device)
+        check_images(x, type(self).__name__, blends=self.mixup_alpha > 0)
+        target = self._targets(target, x.shape[0]).to(x.device)
         if self.mode == "elem":
             lam: float | torch.Tensor = self._mix_elements(x, paired=False)
         elif self.mode == "pair":

@@ -9,16 +9,39 @@ from __future__ import annotations
 
 import math
 import random
+from typing import Any
 
 import torch
 
 from pimm.core.errors import ConfigError
 
-__all__ = ["RandomErasing", "ERASE_MODES"]
+__all__ = ["RandomErasing", "ERASE_MODES", "ErasingInputError"]
 
 #: Fill modes: 'const' zeros (the mean after normalisation), 'rand' one normal value per channel,
 #: 'pixel' a normal value per pixel and channel.
 ERASE_MODES: tuple[str, ...] = ("const", "rand", "pixel")
+
+
+class ErasingInputError(ConfigError, TypeError):
+    """RandomErasing was given something it cannot erase (not a CHW/NCHW tensor, or noise on integers)."""
+
+
+def _check_input(img: Any, mode: str) -> None:
+    if not isinstance(img, torch.Tensor):
+        raise ErasingInputError(
+            f"RandomErasing works on image tensors, got {type(img).__name__}; place it after the "
+            "tensor conversion (MaybeToTensor, Normalize) in the pipeline"
+        )
+    if img.ndim not in (3, 4):
+        raise ErasingInputError(
+            f"RandomErasing expects a (C, H, W) image or an (N, C, H, W) batch, got shape {tuple(img.shape)}; "
+            "add the channel dimension with img.unsqueeze(0)"
+        )
+    if mode != "const" and not img.is_floating_point():
+        raise ErasingInputError(
+            f"RandomErasing mode {mode!r} fills with normal noise and needs a float (normalised) tensor, got "
+            f"{img.dtype}; use mode='const' (zeros) for {img.dtype} images or convert them with MaybeToTensor"
+        )
 
 
 class RandomErasing:
@@ -80,41 +103,46 @@ class RandomErasing:
         self.max_count = max_count
         self.num_splits = num_splits
 
-    def _fill(self, img: torch.Tensor, chan: int, h: int, w: int) -> torch.Tensor | float:
-        if self.mode == "pixel":
-            return torch.empty((chan, h, w), dtype=img.dtype, device=img.device).normal_()
-        if self.mode == "rand":
-            return torch.empty((chan, 1, 1), dtype=img.dtype, device=img.device).normal_()
-        return 0.0
+    def _noise(self, img: torch.Tensor, channels: int, height: int, width: int) -> torch.Tensor | float:
+        """What a box is filled with: 0, one normal value per channel, or one per pixel and channel."""
+        if self.mode == "const":
+            return 0.0
+        shape = (channels, height, width) if self.mode == "pixel" else (channels, 1, 1)
+        return torch.empty(shape, dtype=img.dtype, device=img.device).normal_()
+
+    def _box(self, img_h: int, img_w: int, count: int) -> tuple[int, int, int, int] | None:
+        """One box ``(top, left, height, width)`` strictly inside the image, or None after 10 misses.
+
+        Python ``random`` draws, in this order (a fact kept so seeded boxes equal timm's): per
+        attempt the area fraction, then the log-aspect; once a box fits, its top, then its left.
+        """
+        total = img_h * img_w
+        for _ in range(10):
+            area = random.uniform(self.min_area, self.max_area) * total / count
+            aspect = math.exp(random.uniform(*self.log_aspect_ratio))
+            height, width = round(math.sqrt(area * aspect)), round(math.sqrt(area / aspect))
+            if height < img_h and width < img_w:
+                return random.randint(0, img_h - height), random.randint(0, img_w - width), height, width
+        return None
 
     def _erase(self, img: torch.Tensor) -> None:
+        """Erase the boxes of one (C, H, W) image in place (the apply/skip draw first, then the count)."""
         if random.random() > self.probability:
             return
-        chan, img_h, img_w = img.shape
-        area = img_h * img_w
-        count = self.min_count if self.min_count == self.max_count else random.randint(self.min_count, self.max_count)
+        channels, img_h, img_w = img.shape
+        count = self.min_count
+        if self.max_count > self.min_count:
+            count = random.randint(self.min_count, self.max_count)
         for _ in range(count):
-            for _attempt in range(10):
-                target_area = random.uniform(self.min_area, self.max_area) * area / count
-                aspect = math.exp(random.uniform(*self.log_aspect_ratio))
-                h = int(round(math.sqrt(target_area * aspect)))
-                w = int(round(math.sqrt(target_area / aspect)))
-                if w < img_w and h < img_h:
-                    top = random.randint(0, img_h - h)
-                    left = random.randint(0, img_w - w)
-                    img[:, top : top + h, left : left + w] = self._fill(img, chan, h, w)
-                    break
+            box = self._box(img_h, img_w, count)
+            if box is None:
+                continue
+            top, left, height, width = box
+            img[:, top : top + height, left : left + width] = self._noise(img, channels, height, width)
 
     def __call__(self, input: torch.Tensor) -> torch.Tensor:
         """Erase boxes of ``input`` (CHW or NCHW) in place and return it."""
-        if not isinstance(input, torch.Tensor) or input.ndim not in (3, 4):
-            shape = tuple(input.shape) if isinstance(input, torch.Tensor) else type(input).__name__
-            raise ValueError(f"RandomErasing expects a CHW or NCHW tensor, got {shape}")
-        if self.mode != "const" and not input.is_floating_point():
-            raise TypeError(
-                f"RandomErasing mode {self.mode!r} fills with normal noise and needs a float (normalised) "
-                f"tensor, got {input.dtype}"
-            )
+        _check_input(input, self.mode)
         if input.ndim == 3:
             self._erase(input)
             return input

@@ -89,6 +89,39 @@ def _height_width(img: Any) -> tuple[int, int]:
     return height, width
 
 
+def _draw_crop_box(
+    img_h: int, img_w: int, scale: Sequence[float], ratio: Sequence[float], attempts: int = 10
+) -> tuple[int, int, int, int] | None:
+    """A random box covering a fraction of the area drawn from ``scale`` with a log-uniform aspect
+    ratio from ``ratio``, placed uniformly; None when no draw fits within ``attempts``.
+
+    The Python ``random`` draws come in this order, a fact kept so seeded crops equal timm's and
+    torchvision's: per attempt the area fraction, then the log-aspect; once a box fits, its top
+    offset, then its left offset.
+    """
+    total = img_h * img_w
+    log_lo, log_hi = math.log(ratio[0]), math.log(ratio[1])
+    for _ in range(attempts):
+        area = total * random.uniform(scale[0], scale[1])
+        aspect = math.exp(random.uniform(log_lo, log_hi))
+        width, height = round(math.sqrt(area * aspect)), round(math.sqrt(area / aspect))
+        if 0 < width <= img_w and 0 < height <= img_h:
+            return random.randint(0, img_h - height), random.randint(0, img_w - width), height, width
+    return None
+
+
+def _central_box(img_h: int, img_w: int, ratio: Sequence[float]) -> tuple[int, int, int, int]:
+    """The whole image, narrowed to the nearest aspect ratio inside ``ratio``, centred (at least 1x1)."""
+    lo, hi = min(ratio), max(ratio)
+    height, width = img_h, img_w
+    if img_w / img_h < lo:  # too tall: keep the width, shorten the height
+        height = round(img_w / lo)
+    elif img_w / img_h > hi:  # too wide: keep the height, narrow the width
+        width = round(img_h * hi)
+    height, width = max(1, height), max(1, width)
+    return (img_h - height) // 2, (img_w - width) // 2, height, width
+
+
 class RandomResizedCropAndInterpolation:
     """Crop a random area and aspect ratio of the image, then resize it to ``size``.
 
@@ -111,26 +144,10 @@ class RandomResizedCropAndInterpolation:
 
     @staticmethod
     def get_params(img: Any, scale: Sequence[float], ratio: Sequence[float]) -> tuple[int, int, int, int]:
-        """Draw ``(top, left, height, width)`` of a crop of ``img``."""
+        """Draw ``(top, left, height, width)`` of a crop of ``img`` (Python ``random``)."""
         img_h, img_w = _height_width(img)
-        area = img_w * img_h
-        log_lo, log_hi = math.log(ratio[0]), math.log(ratio[1])
-        for _ in range(10):
-            target_area = random.uniform(scale[0], scale[1]) * area
-            aspect = math.exp(random.uniform(log_lo, log_hi))
-            w = int(round(math.sqrt(target_area * aspect)))
-            h = int(round(math.sqrt(target_area / aspect)))
-            if 0 < w <= img_w and 0 < h <= img_h:
-                return random.randint(0, img_h - h), random.randint(0, img_w - w), h, w
-        in_ratio = img_w / img_h
-        if in_ratio < min(ratio):
-            w, h = img_w, int(round(img_w / min(ratio)))
-        elif in_ratio > max(ratio):
-            h, w = img_h, int(round(img_h * max(ratio)))
-        else:
-            w, h = img_w, img_h
-        w, h = max(1, w), max(1, h)  # tiny images with extreme ratios: never an empty crop
-        return (img_h - h) // 2, (img_w - w) // 2, h, w
+        box = _draw_crop_box(img_h, img_w, scale, ratio)
+        return box if box is not None else _central_box(img_h, img_w, ratio)
 
     def __call__(self, img: Any) -> Any:
         """Crop and resize ``img`` (PIL image or tensor)."""
@@ -238,23 +255,19 @@ def crop_or_pad(
 def center_crop_or_pad(
     img: Any, size: int | Sequence[int], fill: int | float | Sequence[int] = 0, padding_mode: str = "constant"
 ) -> Any:
-    """Centre-crop ``img`` to ``size``, padding evenly first along any edge that is too short."""
-    crop_h, crop_w = to_size_pair(size)
+    """Centre-crop ``img`` to ``size``; a side shorter than the target is padded first, the missing
+    pixels split between both edges (the odd one at the bottom / right)."""
+    out_h, out_w = to_size_pair(size)
     img_h, img_w = _height_width(img)
-    if crop_w > img_w or crop_h > img_h:
-        pad = [
-            max(0, (crop_w - img_w) // 2),
-            max(0, (crop_h - img_h) // 2),
-            max(0, (crop_w - img_w + 1) // 2),
-            max(0, (crop_h - img_h + 1) // 2),
-        ]
-        img = F.pad(img, pad, fill=_fill_arg(fill), padding_mode=padding_mode)
+    missing_h, missing_w = max(0, out_h - img_h), max(0, out_w - img_w)
+    if missing_h or missing_w:
+        before_h, before_w = missing_h // 2, missing_w // 2
+        padding = [before_w, before_h, missing_w - before_w, missing_h - before_h]  # left, top, right, bottom
+        img = F.pad(img, padding, fill=_fill_arg(fill), padding_mode=padding_mode)
         img_h, img_w = _height_width(img)
-        if (img_h, img_w) == (crop_h, crop_w):
+        if (img_h, img_w) == (out_h, out_w):
             return img
-    top = int(round((img_h - crop_h) / 2.0))
-    left = int(round((img_w - crop_w) / 2.0))
-    return F.crop(img, top, left, crop_h, crop_w)
+    return F.crop(img, int(round((img_h - out_h) / 2.0)), int(round((img_w - out_w) / 2.0)), out_h, out_w)
 
 
 _PADDING_MODES = ("constant", "edge", "reflect", "symmetric")

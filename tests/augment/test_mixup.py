@@ -279,3 +279,110 @@ def test_thread_count_restored_after_mixing():
     threads = torch.get_num_threads()
     Mixup(num_classes=C, mode="elem")(torch.randn(4, 3, 8, 8), torch.arange(4))
     assert torch.get_num_threads() == threads
+
+
+def test_seeded_element_and_pair_draws_match_timm():
+    """First-class targets and per-image means for np.random.seed(3), 6 classes, no smoothing, each
+    element / pair mode and method mix (read off timm 1.0.31): the per-element λ draw order."""
+    cases = [
+        ("elem", {"mixup_alpha": 1.0, "cutmix_alpha": 1.0}, [0.2903, 0, 0, 0, 0, 0.53565],
+         [3.548501, 1.787856, 2.25, 2.803882, 2.84906, 2.32175]),
+        ("elem", {"mixup_alpha": 0.8, "cutmix_alpha": 0.0}, [0.330971, 0, 0, 0, 0, 0.980843],
+         [3.345144, 2.954836, 2.936111, 2.032013, 3.22684, 0.095786]),
+        ("elem", {"mixup_alpha": 0.0, "cutmix_alpha": 1.0, "prob": 0.6}, [0.625, 0, 0, 0, 0, 0.375],
+         [1.875, 1.5625, 2.65625, 3.0, 3.4375, 3.125]),
+        ("pair", {"mixup_alpha": 1.0, "cutmix_alpha": 1.0}, [0.960995, 0, 0, 0, 0, 0.039005],
+         [0.195024, 1.95068, 2.375, 2.625, 3.04932, 4.804976]),
+        ("pair", {"mixup_alpha": 0.0, "cutmix_alpha": 1.0, "prob": 0.6}, [0.6875, 0, 0, 0, 0, 0.3125],
+         [1.5625, 2.171875, 2.0, 3.0, 2.828125, 3.4375]),
+    ]
+    for mode, kwargs, first, means in cases:
+        np.random.seed(3)
+        x = torch.arange(6, dtype=torch.float32).view(6, 1, 1, 1).expand(6, 1, 8, 8).clone()
+        x, target = Mixup(num_classes=6, label_smoothing=0.0, mode=mode, **kwargs)(x, torch.arange(6))
+        assert torch.allclose(target[:, 0], torch.tensor(first, dtype=torch.float32), atol=1e-5), (mode, kwargs)
+        assert torch.allclose(x.mean(dim=(1, 2, 3)), torch.tensor(means), atol=1e-5), (mode, kwargs)
+
+
+# -- inputs: one clear pimm error for every bad target, setting and image batch ----------------------
+@pytest.mark.parametrize(
+    ("target", "match"),
+    [
+        (torch.tensor([0, 1, 2, C]), r"class indices in \[0, 10\).*\[0, 10\]"),
+        (torch.tensor([0, -1, 2, 3]), r"class indices in \[0, 10\).*\[-1, 3\]"),
+        (torch.tensor([0.0, 1.5, 2.0, 3.0]), "fractional value 1.5"),
+        (torch.tensor([0, 1, 2]), r"one target per image \(4\)"),
+        (torch.tensor([True, False, True, False]), "integer class indices, got torch.bool"),
+        (torch.full((4, C), 0.1), r"class indices of shape \(4,\).*multi_label=True"),
+        ([0, 1, 2, 3], "targets as a tensor, got list"),
+        (torch.tensor(3), "one target per image"),
+    ],
+)
+def test_bad_targets_are_one_clear_error(target, match):
+    for mix in (Mixup(num_classes=C), Mixup(mixup_alpha=0.0, cutmix_alpha=1.0, mode="elem", num_classes=C)):
+        with pytest.raises(ConfigError, match=match):
+            mix(torch.zeros(4, 3, 8, 8), target)
+
+
+def test_integral_float_targets_and_multi_label_targets_work():
+    _, soft = Mixup(num_classes=C, label_smoothing=0.0, prob=0.0)(torch.zeros(2, 3, 4, 4), torch.tensor([1.0, 3.0]))
+    assert soft[0, 1] == 1 and soft[1, 3] == 1
+    dense = torch.zeros(2, C)
+    dense[0, 2] = 1
+    _, out = Mixup(num_classes=C, multi_label=True, label_smoothing=0.0, prob=0.0)(torch.zeros(2, 3, 4, 4), dense)
+    assert torch.equal(out, dense)
+    with pytest.raises(ConfigError, match=r"dense targets of shape \(2, 10\)"):
+        Mixup(num_classes=C, multi_label=True)(torch.zeros(2, 3, 4, 4), torch.tensor([1, 2]))
+
+
+@pytest.mark.parametrize("name", ["mixup_alpha", "cutmix_alpha", "prob", "switch_prob", "label_smoothing"])
+@pytest.mark.parametrize("value", [float("nan"), float("inf"), "0.5", None, True, -0.5])
+def test_bad_settings_are_one_clear_error(name, value):
+    with pytest.raises(ConfigError, match=f"Mixup {name} must be a"):
+        Mixup(num_classes=C, **{name: value})
+    with pytest.raises(ConfigError, match=f"Mixup {name} must be a"):
+        FastCollateMixup(num_classes=C, **{name: value})
+
+
+def test_cutmix_minmax_must_be_two_fractions():
+    for bad in ((0.5,), (0.1, float("nan")), "ab", (0.6, 0.2)):
+        with pytest.raises(ConfigError, match="cutmix_minmax"):
+            Mixup(num_classes=C, cutmix_minmax=bad)
+
+
+def test_uint8_images_cutmix_works_and_blend_is_a_clear_error():
+    ref = torch.arange(4, dtype=torch.uint8).view(4, 1, 1, 1).expand(4, 3, 16, 16).clone()
+    np.random.seed(2)
+    out, target = Mixup(mixup_alpha=0.0, cutmix_alpha=1.0, num_classes=C, label_smoothing=0.0)(ref.clone(), torch.arange(4))
+    lam = float(target[0, 0])
+    assert out.dtype == torch.uint8 and 0.0 < lam < 1.0
+    # the pasted box holds the partner's value; its share of the image is 1 - λ
+    assert abs(float((out[0] == 3).float().mean()) - (1 - lam)) < 1e-6
+    x = ref.clone()
+    with pytest.raises(ConfigError, match="needs a float tensor, got torch.uint8.*FastCollateMixup"):
+        Mixup(num_classes=C)(x, torch.arange(4))
+    with pytest.raises(ConfigError, match=r"\(B, C, H, W\) image tensor, got shape \(3, 8, 8\)"):
+        Mixup(num_classes=C)(torch.zeros(3, 8, 8), torch.arange(3))
+
+
+@pytest.mark.parametrize(
+    ("labels", "match"),
+    [
+        ([0, 1, C, 2], r"class indices in \[0, 10\)"),
+        ([0, -2, 1, 2], r"\[-2, 2\]"),
+        ([0.0, 0.5, 1.0, 2.0], "fractional value 0.5"),
+        ([np.full(C, 0.1, dtype=np.float32)] * 4, "multi_label=True"),
+        (["a", "b", "c", "d"], "cannot batch the labels"),
+    ],
+)
+def test_fast_collate_bad_labels_are_one_clear_error(labels, match):
+    batch = [(np.zeros((3, 4, 4), dtype=np.uint8), label) for label in labels]
+    with pytest.raises(ConfigError, match=match):
+        FastCollateMixup(num_classes=C)(batch)
+
+
+def test_fast_collate_bad_images_and_empty_batch():
+    with pytest.raises(ConfigError, match="uint8 CHW images"):
+        FastCollateMixup(num_classes=C)([(np.zeros((3, 4, 4), dtype=np.float32), 0)] * 2)
+    with pytest.raises(ConfigError, match="non-empty list"):
+        FastCollateMixup(num_classes=C)([])

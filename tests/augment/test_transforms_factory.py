@@ -328,3 +328,35 @@ def test_rrc_params_always_inside_the_image(width, height, lo, span, r_lo, r_spa
     top, left, h, w = RandomResizedCropAndInterpolation.get_params(img, scale, (r_lo, r_lo * r_span))
     assert 0 <= top and 0 <= left and h >= 1 and w >= 1
     assert top + h <= height and left + w <= width
+
+
+def test_center_crop_or_pad_places_pixels_like_timm():
+    """A 5x7 ramp cropped/padded to several sizes: which source pixel lands where (read off timm
+    1.0.31's CenterCropOrPad): the odd padding pixel goes to the bottom/right, crops round half to even."""
+    from pimm.plugins.augment.transforms import center_crop_or_pad
+
+    x = torch.arange(1, 36, dtype=torch.float32).view(1, 5, 7)
+
+    def rows(first_row, first_col, height, width, pad_top, pad_left, out_h, out_w):
+        out = torch.zeros(out_h, out_w)
+        out[pad_top:pad_top + height, pad_left:pad_left + width] = x[0, first_row:first_row + height,
+                                                                     first_col:first_col + width]
+        return out
+
+    cases = {
+        (8, 10): rows(0, 0, 5, 7, 1, 1, 8, 10),
+        (4, 10): rows(0, 0, 4, 7, 0, 1, 4, 10),
+        (8, 4): rows(0, 2, 5, 4, 1, 0, 8, 4),
+        (3, 3): rows(1, 2, 3, 3, 0, 0, 3, 3),
+        (6, 8): rows(0, 0, 5, 7, 0, 0, 6, 8),
+    }
+    for size, expected in cases.items():
+        got = center_crop_or_pad(x, size)
+        assert torch.equal(got[0], expected), (size, got[0].tolist())
+
+
+def test_rrc_fallback_clamps_tall_images_to_ratio():
+    img = Image.new("RGB", (10, 1000))
+    random.seed(0)
+    top, left, h, w = RandomResizedCropAndInterpolation.get_params(img, (0.9, 1.0), (3 / 4, 4 / 3))
+    assert (h, w) == (13, 10) and left == 0 and top == (1000 - 13) // 2
