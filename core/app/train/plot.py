@@ -1,4 +1,11 @@
-"""Learning curves as a PNG drawn with PIL alone: loss and accuracy per epoch, side by side."""
+"""Learning curves as a PNG drawn with matplotlib: loss, accuracy and learning rate per epoch.
+
+Three panels side by side. Legends sit under their panel, never over the data; the accuracy axis
+spans 0-100 %; the lr panel turns logarithmic when the lr spans more than a factor of 20. Rows are
+taken in epoch order with one row per epoch (the last one written wins), so a resumed run, whose
+metrics file continues the first part's, is drawn as one continuous history. Rendering uses the Agg
+canvas directly: no pyplot state, no display needed, safe in worker threads.
+"""
 
 from __future__ import annotations
 
@@ -6,86 +13,75 @@ import math
 from pathlib import Path
 from typing import Any
 
-__all__ = ["plot_curves"]
+__all__ = ["plot_curves", "curves_figure", "history_rows"]
 
-_PANEL_W, _PANEL_H = 420, 300
-_MARGIN_L, _MARGIN_R, _MARGIN_T, _MARGIN_B = 52, 14, 28, 36
-_COLOURS = {"train_loss": (31, 119, 180), "val_loss": (214, 39, 40), "train_top1": (31, 119, 180),
-            "val_top1": (214, 39, 40), "val_top5": (44, 160, 44)}
-
-
-def _nice_range(values: list[float], floor_zero: bool) -> tuple[float, float]:
-    low, high = min(values), max(values)
-    if floor_zero:
-        low = min(0.0, low)
-    if high - low < 1e-9:
-        high = low + 1.0
-    pad = (high - low) * 0.05
-    return (low if floor_zero else low - pad), high + pad
+_PANELS: tuple[tuple[str, tuple[tuple[str, str, str], ...]], ...] = (
+    ("loss", (("train_loss", "train", "tab:blue"), ("val_loss", "val", "tab:red"))),
+    ("accuracy (%)", (("train_top1", "train top-1", "tab:blue"), ("val_top1", "val top-1", "tab:red"),
+                      ("val_top5", "val top-5", "tab:green"))),
+    ("learning rate", (("lr", "lr", "tab:purple"),)),
+)
 
 
-def _panel(draw: Any, font: Any, x0: int, title: str, rows: list[dict[str, Any]], keys: list[str],
-           floor_zero: bool) -> None:
-    left, top = x0 + _MARGIN_L, _MARGIN_T
-    right, bottom = x0 + _PANEL_W - _MARGIN_R, _PANEL_H - _MARGIN_B
-    draw.rectangle([left, top, right, bottom], outline=(0, 0, 0))
-    draw.text((left, 8), title, fill=(0, 0, 0), font=font)
-    series = {k: [(r["epoch"], r[k]) for r in rows if r.get(k) is not None and math.isfinite(r[k])] for k in keys}
-    values = [v for pts in series.values() for _, v in pts]
-    epochs = [r["epoch"] for r in rows]
-    if not values or not epochs:
-        draw.text((left + 10, top + 10), "no data yet", fill=(90, 90, 90), font=font)
-        return
-    ylo, yhi = _nice_range(values, floor_zero)
-    xlo, xhi = min(epochs), max(epochs)
-    if xhi == xlo:
-        xlo, xhi = xlo - 0.5, xhi + 0.5
+def _finite(value: Any) -> bool:
+    return isinstance(value, (int, float)) and math.isfinite(value)
 
-    def to_xy(e: float, v: float) -> tuple[float, float]:
-        return (left + (e - xlo) / (xhi - xlo) * (right - left), bottom - (v - ylo) / (yhi - ylo) * (bottom - top))
 
-    for i in range(5):  # y grid and labels
-        v = ylo + (yhi - ylo) * i / 4
-        _, y = to_xy(xlo, v)
-        draw.line([left, y, right, y], fill=(225, 225, 225))
-        draw.text((x0 + 4, y - 6), f"{v:.3g}", fill=(0, 0, 0), font=font)
-    step = max(1, int(math.ceil((xhi - xlo) / 8)))
-    e = int(math.ceil(xlo))
-    while e <= xhi:  # x ticks
-        x, _ = to_xy(e, ylo)
-        draw.line([x, bottom, x, bottom + 4], fill=(0, 0, 0))
-        draw.text((x - 4, bottom + 6), str(e), fill=(0, 0, 0), font=font)
-        e += step
-    draw.text(((left + right) // 2 - 14, bottom + 20), "epoch", fill=(0, 0, 0), font=font)
-    legend_y = top + 6
-    for key, pts in series.items():
-        colour = _COLOURS.get(key, (0, 0, 0))
-        xy = [to_xy(e, v) for e, v in pts]
-        if len(xy) > 1:
-            draw.line(xy, fill=colour, width=2)
-        for x, y in xy:
-            draw.ellipse([x - 2, y - 2, x + 2, y + 2], fill=colour)
-        if pts:
-            draw.line([right - 96, legend_y + 6, right - 80, legend_y + 6], fill=colour, width=2)
-            draw.text((right - 76, legend_y), key, fill=(0, 0, 0), font=font)
-            legend_y += 14
+def history_rows(rows: list[dict[str, Any]]) -> list[dict[str, Any]]:
+    """One row per epoch, in epoch order; a later row for the same epoch replaces an earlier one."""
+    by_epoch: dict[float, dict[str, Any]] = {}
+    for row in rows:
+        if _finite(row.get("epoch")):
+            by_epoch[float(row["epoch"])] = row
+    return [by_epoch[e] for e in sorted(by_epoch)]
+
+
+def curves_figure(rows: list[dict[str, Any]], title: str = "") -> Any:
+    """The matplotlib ``Figure`` of the learning curves (see the module doc)."""
+    from matplotlib.backends.backend_agg import FigureCanvasAgg
+    from matplotlib.figure import Figure
+    from matplotlib.ticker import MaxNLocator
+
+    rows = history_rows(rows)
+    fig = Figure(figsize=(13.5, 4.2), dpi=100, layout="constrained")
+    FigureCanvasAgg(fig)
+    axes = fig.subplots(1, len(_PANELS))
+    for ax, (name, series) in zip(axes, _PANELS):
+        ax.set_title(name)
+        ax.set_xlabel("epoch")
+        ax.xaxis.set_major_locator(MaxNLocator(integer=True))
+        ax.grid(True, color="0.9")
+        drawn = 0
+        for key, label, colour in series:
+            pts = [(r["epoch"], r[key]) for r in rows if _finite(r.get(key))]
+            if not pts:
+                continue
+            xs, ys = zip(*pts)
+            ax.plot(xs, ys, marker="o", markersize=3, linewidth=1.6, color=colour, label=label)
+            drawn += 1
+        if not drawn:
+            ax.text(0.5, 0.5, "no data", transform=ax.transAxes, ha="center", va="center", color="0.5")
+        if name.startswith("accuracy"):
+            ax.set_ylim(0, 100)
+        elif name == "loss":
+            ax.set_ylim(bottom=0)
+        else:
+            lrs = [r["lr"] for r in rows if _finite(r.get("lr")) and r["lr"] > 0]
+            if lrs and max(lrs) / min(lrs) > 20:
+                ax.set_yscale("log")
+            if ax.get_yscale() == "linear":
+                ax.ticklabel_format(axis="y", style="sci", scilimits=(-3, 3))
+        if drawn:
+            ax.legend(loc="upper center", bbox_to_anchor=(0.5, -0.16), ncol=len(series), frameon=False)
+    if title:
+        fig.suptitle(title)
+    return fig
 
 
 def plot_curves(rows: list[dict[str, Any]], path: str | Path, title: str = "") -> Path:
-    """Write ``path`` (PNG): losses on the left, accuracies (%) on the right, epochs on x."""
-    from PIL import Image, ImageDraw, ImageFont
-
-    img = Image.new("RGB", (2 * _PANEL_W, _PANEL_H + (18 if title else 0)), (255, 255, 255))
-    canvas = Image.new("RGB", (2 * _PANEL_W, _PANEL_H), (255, 255, 255))
-    draw = ImageDraw.Draw(canvas)
-    font = ImageFont.load_default()
-    _panel(draw, font, 0, "loss", rows, ["train_loss", "val_loss"], floor_zero=True)
-    _panel(draw, font, _PANEL_W, "accuracy (%)", rows, ["train_top1", "val_top1", "val_top5"], floor_zero=False)
-    if title:
-        ImageDraw.Draw(img).text((8, 3), title, fill=(0, 0, 0), font=font)
-        img.paste(canvas, (0, 18))
-    else:
-        img = canvas
+    """Write ``path`` (PNG): loss, accuracy (%) and lr against the epoch; returns the path."""
+    fig = curves_figure(rows, title)
     out = Path(path)
-    img.save(out)
+    out.parent.mkdir(parents=True, exist_ok=True)
+    fig.savefig(out, format="png")
     return out
