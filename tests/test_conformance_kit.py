@@ -3,10 +3,11 @@
 from __future__ import annotations
 
 import pytest
+from pydantic import Field
 
 from pimm import core
 from pimm.core.errors import ConfigError
-from pimm.core.specs import PoolSpec
+from pimm.core.specs import Options, PoolSpec
 from pimm.core.testing import check, iter_cases, parametrize_components, run_checks, skip
 from pimm.core.testing import kit
 
@@ -71,3 +72,31 @@ def test_parametrize_marks_expected_failures(plugin):
 def test_selection_by_plugin_unknown(plugin):
     with pytest.raises(core.UnknownPluginError):
         iter_cases(plugin="nope")
+
+
+class BrokenPoolPlugin:
+    """A third-party pool that builds but returns the wrong shape, plus a same-named 'avg'."""
+
+    @core.hookimpl
+    def pimm_pools(self):
+        from pimm.core.specs import PoolSpec
+
+        return [PoolSpec(name="kit_broken_pool", target="torch.nn:Identity", options=FlattenOptions),
+                PoolSpec(name="avg", target="torch.nn:Identity", options=FlattenOptions)]
+
+
+class FlattenOptions(Options):
+    flatten: bool = Field(True, description="ignored by the broken pool")
+
+
+def test_a_broken_third_party_pool_is_blamed_not_the_builtin_models():
+    name = core.register_plugin(BrokenPoolPlugin(), name="brokenpools")
+    try:
+        cases = [(c, d) for _, c, d in iter_cases(kind="model", include="resnet10t") if d.name == "check_every_pool"]
+        assert cases
+        for component, check_def in cases:
+            check_def(component)  # the builtin model passes: the broken pool is not its fault
+        pool_results = run_checks(kind="pool", plugin="brokenpools")
+        assert any(not r.passed for r in pool_results if "kit_broken_pool" in r.case_id)
+    finally:
+        core.unregister_plugin(name)

@@ -18,7 +18,6 @@ import os
 import tempfile
 from typing import Any
 
-from ..factory import list_names
 from .kit import ComponentRef, check, skip
 
 _CACHE: dict[str, Any] = {}
@@ -189,19 +188,46 @@ def check_reset_classifier(component: ComponentRef) -> None:
             raise AssertionError("new head left the model's device")
 
 
-@check("model", requires=("classifier",))
-def check_every_pool(component: ComponentRef) -> None:
-    """Every registered pool works as global_pool; pooled width scales with its feat_mult."""
+def _working_pools(feats: Any) -> list[tuple[str, int]]:
+    """(qualified name, feat_mult) of each registered pool that works on its own on ``feats``.
+
+    A pool that fails by itself is left out here: its own checks (checks_pool) blame it, so a broken
+    third-party pool never fails a model's checks. Qualified names keep two plugins' same-named
+    pools apart.
+    """
     import torch
 
-    from ..factory import get_spec
+    from ..factory import create_entry
+    from ..registry import get_registry
+
+    pools = []
+    for entry in get_registry().entries("pool"):
+        mult = int(getattr(entry.spec, "feat_mult", 1))
+        if entry.name == "":
+            pools.append(("", 1))  # no pooling: handled by the model's head itself, never ambiguous
+            continue
+        try:
+            out = create_entry(entry, flatten=True)(feats)
+            works = (isinstance(out, torch.Tensor) and tuple(out.shape) == (feats.shape[0], feats.shape[1] * mult)
+                     and bool(torch.isfinite(out).all()))
+        except Exception:
+            works = False
+        if works:
+            pools.append((entry.qualified_name, mult))
+    return pools
+
+
+@check("model", requires=("classifier",))
+def check_every_pool(component: ComponentRef) -> None:
+    """Every registered (working) pool works as global_pool; pooled width scales with its feat_mult."""
+    import torch
 
     model = _copy(component)
     x = _input(component, batch=1)
     widths: dict[str, tuple[int, int]] = {}
     with torch.no_grad():
         feats = model.forward_features(x)  # the head is what changes: run only the head per pool
-        for name in list_names("pool"):
+        for name, mult in _working_pools(feats):
             model.reset_classifier(0, name)
             out = model.forward_head(feats)
             if name == "":
@@ -211,7 +237,7 @@ def check_every_pool(component: ComponentRef) -> None:
             if not (out.ndim == 2):
                 raise AssertionError(f"pool {name!r} gave {tuple(out.shape)}, expected (B, C)")
             _finite(out, f"output with pool {name!r}")
-            widths[name] = (out.shape[1], int(getattr(get_spec("pool", name), "feat_mult", 1)))
+            widths[name] = (out.shape[1], mult)
             model.reset_classifier(3, name)
             if not (model.forward_head(feats).shape == (1, 3)):
                 raise AssertionError(f"classifier after pool {name!r} has the wrong width")
