@@ -60,7 +60,7 @@ class PlateauLRScheduler(Scheduler):
 
     def state_dict(self) -> dict[str, Any]:
         """Warmup/noise settings plus torch's plateau state (best metric, counters)."""
-        state = {k: v for k, v in vars(self).items() if k not in ("optimizer", "plateau")}
+        state = {k: v for k, v in vars(self).items() if k not in ("optimizer", "plateau", "pimm_origin")}
         state["plateau"] = self.plateau.state_dict()
         return state
 
@@ -68,7 +68,7 @@ class PlateauLRScheduler(Scheduler):
         """Restore :meth:`state_dict`'s result; the optimizer's own state carries the current lr."""
         state = dict(state)
         plateau = state.pop("plateau", None)
-        unknown = set(state) - set(vars(self))
+        unknown = set(state) - set(vars(self)) - {"pimm_origin"}
         if unknown or plateau is None:
             raise ConfigError("scheduler state was not saved by the plateau scheduler; resume with the run's own "
                               "--sched")
