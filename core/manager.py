@@ -26,13 +26,11 @@ installed plugin also named in ``PIMM_PLUGINS`` is loaded once; :func:`register_
 
 from __future__ import annotations
 
-import difflib
 import importlib
 import itertools
 import os
 import threading
 import warnings
-from dataclasses import dataclass, field
 from types import ModuleType
 from typing import Any
 
@@ -40,6 +38,15 @@ import pluggy
 
 from . import hookspecs
 from .errors import PluginLoadError, UnknownPluginError
+from .hook_rules import hook_problem
+from .plugin_record import (
+    PimmPluginWarning,
+    PluginRecord,
+    contain,
+    describe_exception,
+    distribution_of_module,
+    failure_message,
+)
 
 __all__ = [
     "BUILTIN_PLUGINS",
@@ -77,45 +84,6 @@ ENV_STRICT = "PIMM_STRICT_PLUGINS"
 _TRUE = {"1", "true", "yes", "on"}
 
 
-class PimmPluginWarning(UserWarning):
-    """A plugin could not be loaded and was skipped (see ``pimm plugins``)."""
-
-
-@dataclass
-class PluginRecord:
-    """What pimm knows about one plugin: where it came from and whether it works."""
-
-    name: str
-    module: str | None = None
-    distribution: str | None = None
-    version: str | None = None
-    source: str = "builtin"  # builtin | entry-point | env | runtime
-    status: str = "active"  # active | blocked | failed
-    cause: str | None = None
-    counts: dict[str, int] = field(default_factory=dict)
-    obj: Any = field(default=None, repr=False, compare=False)
-
-    @property
-    def provider(self) -> str:
-        """'plugin (distribution version)' for messages."""
-        if self.distribution:
-            return f"plugin {self.name!r} ({self.distribution} {self.version or '?'})"
-        return f"plugin {self.name!r}"
-
-    def as_dict(self) -> dict[str, Any]:
-        """JSON-ready form (``pimm plugins --json``)."""
-        return {
-            "name": self.name,
-            "module": self.module,
-            "distribution": self.distribution,
-            "version": self.version,
-            "source": self.source,
-            "status": self.status,
-            "cause": self.cause,
-            "counts": dict(self.counts),
-        }
-
-
 def _env_list(name: str) -> list[str]:
     raw = os.environ.get(name, "")
     return [part.strip() for part in raw.split(",") if part.strip()]
@@ -125,49 +93,10 @@ def _env_flag(name: str) -> bool:
     return os.environ.get(name, "").strip().lower() in _TRUE
 
 
-def _failure_message(record: PluginRecord) -> str:
-    where = f" ({record.distribution} {record.version})" if record.distribution else ""
-    return f"pimm plugin {record.name!r}{where} was skipped: {record.cause}"
-
-
-def _describe_exception(exc: BaseException) -> str:
-    text = str(exc).strip().splitlines()
-    first = text[0] if text else ""
-    return f"{type(exc).__name__}: {first}" if first else type(exc).__name__
-
-
-def _contain(exc: BaseException) -> None:
-    """Re-raise a real Ctrl-C; every other exception of a plugin (``SystemExit`` too) is contained."""
-    if isinstance(exc, KeyboardInterrupt):
-        raise exc
-
-
-#: pluggy markers that change call order or wrap calls; pimm calls argument-free hooks itself, one
-#: plugin at a time, so on those hooks the markers would have no effect.
-_ORDER_MARKERS = ("tryfirst", "trylast", "hookwrapper", "wrapper")
-
-
 def _pimm_version() -> str:
     from ._version import __version__
 
     return __version__
-
-
-def _distribution_of_module(module_name: str) -> tuple[str | None, str | None]:
-    """Best-effort (distribution, version) of the installed package providing a module."""
-    import importlib_metadata
-
-    top = module_name.split(".")[0]
-    try:
-        dists = importlib_metadata.packages_distributions().get(top, [])
-    except Exception:  # metadata of unrelated broken installs must not break loading
-        return None, None
-    for dist_name in dists:
-        try:
-            return dist_name, importlib_metadata.version(dist_name)
-        except importlib_metadata.PackageNotFoundError:
-            continue
-    return None, None
 
 
 class PluginManager:
@@ -225,7 +154,7 @@ class PluginManager:
         if not _env_flag(ENV_DISABLE_AUTOLOAD):
             self._load_entry_points(blocked)
         for module in _env_list(ENV_PLUGINS):
-            dist, dist_version = _distribution_of_module(module)
+            dist, dist_version = distribution_of_module(module)
             record = PluginRecord(module, module, dist, dist_version, source="env")
             self._load_module(record, blocked)
         self._check_blocked(blocked)
@@ -238,7 +167,7 @@ class PluginManager:
         failed = [r for r in self.records.values() if r.status == "failed"]
         if not failed:
             return
-        lines = "; ".join(_failure_message(r) for r in failed)
+        lines = "; ".join(failure_message(r) for r in failed)
         raise PluginLoadError(f"{lines} ({ENV_STRICT}=1 makes this an error).") from self._errors.get(failed[0].name)
 
     def _check_blocked(self, blocked: set[str]) -> None:
@@ -262,8 +191,8 @@ class PluginManager:
         try:
             obj = importlib.import_module(record.module or record.name)
         except BaseException as exc:  # any import-time failure of a plugin is contained, sys.exit() too
-            _contain(exc)
-            self._fail(record, f"import failed: {_describe_exception(exc)}", exc)
+            contain(exc)
+            self._fail(record, f"import failed: {describe_exception(exc)}", exc)
             return
         self._register(record, obj)
 
@@ -273,7 +202,7 @@ class PluginManager:
         try:
             eps = importlib_metadata.entry_points(group=ENTRY_POINT_GROUP)
         except Exception as exc:  # corrupted metadata somewhere on sys.path
-            self._fail(PluginRecord("<entry points>", source="entry-point"), _describe_exception(exc), exc)
+            self._fail(PluginRecord("<entry points>", source="entry-point"), describe_exception(exc), exc)
             return
         seen: set[str] = set()
         for ep in sorted(eps, key=lambda e: e.name):
@@ -296,8 +225,8 @@ class PluginManager:
             try:
                 obj = ep.load()
             except BaseException as exc:
-                _contain(exc)
-                self._fail(record, f"import failed: {_describe_exception(exc)}", exc)
+                contain(exc)
+                self._fail(record, f"import failed: {describe_exception(exc)}", exc)
                 continue
             self._register(record, obj)
 
@@ -314,7 +243,7 @@ class PluginManager:
             # active under its first name already; registering it again would only remove that.
             return
         record.obj = obj
-        problem = self._hook_problem(obj)
+        problem = hook_problem(self._pm, obj)
         if problem is not None:
             self._fail(record, problem)
             return
@@ -322,10 +251,10 @@ class PluginManager:
             self._pm.register(obj, name=record.name)
             self._pm.check_pending()
         except BaseException as exc:  # pluggy validation: bad signature, name clash
-            _contain(exc)
+            contain(exc)
             if self._pm.is_registered(obj):
                 self._pm.unregister(obj)
-            self._fail(record, f"invalid hooks: {_describe_exception(exc)}", exc)
+            self._fail(record, f"invalid hooks: {describe_exception(exc)}", exc)
             return
         if not self._pm.get_hookcallers(obj):
             self._pm.unregister(obj)
@@ -334,36 +263,6 @@ class PluginManager:
             return
         record.status = "active"
         self._add_record(record)
-
-    def _hook_problem(self, obj: Any) -> str | None:
-        """Why ``obj``'s hookimpls cannot be used as written (misspelled name, ignored marker), or None."""
-        known = [name for name in dir(self._pm.hook) if name.startswith(f"{hookspecs.PROJECT_NAME}_")]
-        try:
-            attributes = dir(obj)
-        except Exception:  # an object whose dir() fails: let pluggy report what it finds
-            return None
-        for attr in attributes:
-            try:
-                opts = self._pm.parse_hookimpl_opts(obj, attr)
-            except Exception:
-                continue
-            if opts is None:
-                continue
-            hook = opts.get("specname") or attr
-            if hook not in known:
-                if opts.get("optionalhook"):
-                    continue
-                close = difflib.get_close_matches(hook, known, n=1, cutoff=0.6)
-                hint = f" (did you mean {close[0]!r}?)" if close else ""
-                return f"unknown hook {hook!r}{hint}; pimm's hooks are: {', '.join(sorted(known))}"
-            caller = getattr(self._pm.hook, hook)
-            argument_free = caller.spec is not None and not caller.spec.argnames
-            markers = [m for m in _ORDER_MARKERS if opts.get(m)]
-            if argument_free and markers:
-                return (f"{hook} is marked {', '.join(markers)}, which pimm does not honour: it calls "
-                        f"{hook} of every plugin itself, one at a time, and a name two plugins provide is "
-                        "an error rather than an ordering question; remove the marker")
-        return None
 
     def _add_record(self, record: PluginRecord) -> None:
         self.records[record.name] = record
@@ -382,7 +281,7 @@ class PluginManager:
         key = (record.name, record.cause)
         if key not in _WARNED:
             _WARNED.add(key)
-            warnings.warn(_failure_message(record) + "; other components keep working, run `pimm plugins` "
+            warnings.warn(failure_message(record) + "; other components keep working, run `pimm plugins` "
                           "for details.", PimmPluginWarning, stacklevel=4)
 
     def mark_failed(self, name: str, cause: str, exc: BaseException | None = None) -> None:
@@ -417,12 +316,12 @@ class PluginManager:
                     f"unregister_plugin({name!r}) first"
                 )
             module = obj.__name__ if isinstance(obj, ModuleType) else None
-            dist, version = _distribution_of_module(module) if module else (None, None)
+            dist, version = distribution_of_module(module) if module else (None, None)
             record = PluginRecord(name, module, dist, version, source="runtime")
             self._register(record, obj)
             self.generation += 1
             if record.status == "failed" and self.strict:
-                raise PluginLoadError(f"{_failure_message(record)} ({ENV_STRICT}=1 makes this an error).") \
+                raise PluginLoadError(f"{failure_message(record)} ({ENV_STRICT}=1 makes this an error).") \
                     from self._errors.get(name)
             return name
 

@@ -30,7 +30,8 @@ from pydantic import ValidationError
 
 from .errors import AmbiguousComponentError, ConfigError, PluginError, SpecError, UnknownComponentError
 from .hookspecs import HOOK_FOR_KIND
-from .manager import ENV_BLOCK, PluginRecord, _contain, get_manager
+from .manager import ENV_BLOCK, PluginRecord, get_manager
+from .plugin_record import contain
 from .specs import KINDS, SPEC_CLASSES, ComponentSpec
 
 __all__ = ["Entry", "Registry", "get_registry", "natural_key", "check_kind", "QUALIFIER"]
@@ -162,7 +163,7 @@ class Registry:
                 try:
                     specs = _collect(record, kind, function)
                 except BaseException as exc:  # a broken plugin must not take the others down
-                    _contain(exc)
+                    contain(exc)
                     bad.add(record.name)
                     per_plugin.pop(record.name, None)
                     manager.mark_failed(record.name, f"{HOOK_FOR_KIND[kind]}() failed: {type(exc).__name__}: {exc}", exc)
