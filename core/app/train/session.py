@@ -19,6 +19,7 @@ from .metrics import read_metrics
 from .progress import format_duration
 from .outcome import RunResult, check_finite, check_weights_finite, is_oom, oom_error
 from .resume import restore_run
+from .run_parts import console, create_run_events, create_run_loss, stop_agreed
 
 __all__ = ["Session"]
 
@@ -49,7 +50,7 @@ class Session:
     def say(self, text: str) -> None:
         """Print on the main process only."""
         if self.main:
-            print(text, flush=True)
+            console().info(text)
 
     # -- building ------------------------------------------------------------------------------
     def build(self) -> None:
@@ -115,7 +116,7 @@ class Session:
                           prob=cfg.mixup_prob, switch_prob=cfg.mixup_switch_prob, mode=cfg.mixup_mode,
                           label_smoothing=cfg.smoothing, num_classes=self.num_classes)
         # torch's cross-entropy covers hard targets with smoothing and Mixup's soft targets alike
-        loss_fn = torch.nn.CrossEntropyLoss(label_smoothing=0.0 if mixup is not None else cfg.smoothing)
+        loss_fn = create_run_loss(cfg, mixup is not None, self.device)
         wrapped: torch.nn.Module = model
         if cfg.compile:
             wrapped = torch.compile(wrapped)
@@ -170,20 +171,29 @@ class Session:
             self.run_dir.mkdir(parents=True, exist_ok=True)
             write_file_atomic(self.run_dir / "config.json", cfg.model_copy(update={"resume": None}).to_json())
             write_file_atomic(self.run_dir / "classes.json", json.dumps(self.class_names) + "\n")
+        events = self.events = create_run_events(cfg, self.run_dir, self.main, self.info.rank)
+        events.start_loggers(self.start_epoch)  # before the header, so train.log has it
         self._header()
         end = cfg.epochs if max_epochs is None else min(cfg.epochs, self.start_epoch + max_epochs)
         epoch = self.start_epoch
         last_val: dict[str, Any] = {}
+        done = end
         try:
+            events.run_start(self.start_epoch)
             for epoch in range(self.start_epoch, end):
                 last_val = self._epoch(epoch)
-        except (RuntimeError, MemoryError) as exc:
-            if isinstance(exc, MemoryError) or is_oom(exc):
+                if stop_agreed(events, self.device, self.info.distributed):
+                    done = epoch + 1
+                    self.say(f"stopped after epoch {done}: {events.stop_reason or 'another process asked to stop'}")
+                    break
+        except BaseException as exc:
+            events.run_failed(exc)
+            if isinstance(exc, MemoryError) or (isinstance(exc, RuntimeError) and is_oom(exc)):
                 raise oom_error(cfg, self.device) from None
             raise
-        done = end
+        events.run_end(done, self.best)
         elapsed = time.time() - self.wall_start
-        if self.main and done == cfg.epochs:
+        if self.main and (done == cfg.epochs or events.stop_reason):
             self._final_message(elapsed)
         return RunResult(self.run_dir, epochs_done=done, best_metric=self.best[0] if self.best else None,
                          best_epoch=self.best[1] if self.best else None, last_val=last_val,
@@ -192,6 +202,7 @@ class Session:
 
     def _epoch(self, epoch: int) -> dict[str, Any]:
         cfg = self.cfg
+        self.events.epoch_start(epoch + 1)
         setup.seed_everything(cfg.seed, epoch, self.info.rank)
         mix = not (cfg.mixup_off_epoch and epoch >= cfg.mixup_off_epoch)
         loader = self.train_loader.for_epoch(epoch)
@@ -203,6 +214,8 @@ class Session:
         if self.val_loader is not None:
             val = self._validate(epoch)
             check_finite(val["loss"], epoch, "validation")
+            self.events.validated(epoch + 1, val, cfg.eval_metric)
+            self.state.schedule.after_validation(epoch + 1, val.get(cfg.eval_metric))
         row = {"epoch": epoch + 1, "train_loss": train["loss"], "train_top1": train["top1"],
                "val_loss": val.get("loss"), "val_top1": val.get("top1"), "val_top5": val.get("top5"),
                "lr": self.state.schedule.current_lr(), "train_img_s": train["img_s"],
@@ -210,7 +223,9 @@ class Session:
         improved = self._track_best(val, epoch, row["elapsed_s"])
         if self.main:
             self._save(epoch, improved, row)
+            self.events.checkpoint_saved(epoch + 1, self.run_dir / "last", row, improved)
         barrier()
+        self.events.epoch_end(epoch + 1, row)
         return val
 
     def _validate(self, epoch: int) -> dict[str, Any]:
