@@ -12,19 +12,24 @@ import torch
 import torch.nn.functional as F
 from torch import nn
 
+from ..errors import ConfigError
+
 __all__ = ["DropPath", "DropBlock2d", "BlurPool2d", "AvgPool2dSame", "make_divisible", "drop_block_2d"]
 
 
 def make_divisible(value: float, divisor: int = 8, min_value: int | None = None, round_limit: float = 0.9) -> int:
-    """Round a channel count to the nearest multiple of ``divisor`` (never below ``min_value``).
+    """The multiple of ``divisor`` nearest to ``value`` (halves round up), at least ``min_value``.
 
-    If rounding lost more than ``1 - round_limit`` of ``value``, one more ``divisor`` is added.
+    ``min_value`` defaults to ``divisor``. When the nearest multiple falls below ``round_limit``
+    times ``value`` (rounding down lost too much), the next multiple up is returned instead.
     """
-    floor = divisor if min_value is None else min_value
-    rounded = max(floor, int(value + divisor / 2) // divisor * divisor)
-    if rounded < round_limit * value:
-        rounded += divisor
-    return rounded
+    if divisor <= 0:
+        raise ConfigError(f"make_divisible: divisor must be a positive integer, got {divisor!r}")
+    steps = math.floor(value / divisor + 0.5)
+    result = max(divisor if min_value is None else min_value, steps * divisor)
+    if result < round_limit * value:
+        result += divisor
+    return int(result)
 
 
 class DropPath(nn.Module):
@@ -52,18 +57,29 @@ class DropPath(nn.Module):
 
 
 @torch.fx.wrap
-def drop_block_2d(x: torch.Tensor, drop_prob: float, block_size: int, gamma_scale: float) -> torch.Tensor:
-    """DropBlock on an NCHW map: zero square blocks (shared across channels), rescale what is kept."""
-    height, width = x.shape[-2], x.shape[-1]
-    kh, kw = min(block_size, height), min(block_size, width)
-    gamma = gamma_scale * drop_prob * height * width / (kh * kw) / ((height - kh + 1) * (width - kw + 1))
+def drop_block_2d(x: torch.Tensor, drop_prob: float, block_size: int, gamma_scale: float = 1.0) -> torch.Tensor:
+    """DropBlock (Ghiasi et al., 2018) on an NCHW map, for training.
+
+    Block centres are drawn independently per sample and position (shared by all channels) with
+    the rate that makes about ``drop_prob`` of the map fall inside a block; each centre zeroes a
+    ``block_size`` square around it (clipped to the map; an even side reaches one cell further
+    up/left than down/right), and the survivors are scaled by total/kept so the mean is preserved.
+    """
+    batch, height, width = x.shape[0], x.shape[-2], x.shape[-1]
+    side_h, side_w = min(block_size, height), min(block_size, width)
+    centres = (height - side_h + 1) * (width - side_w + 1)  # positions where a whole block fits
+    rate = drop_prob * gamma_scale * (height * width) / (side_h * side_w * centres)
     with torch.no_grad():
-        seeds = torch.empty((x.shape[0], 1, height, width), dtype=x.dtype, device=x.device).bernoulli_(gamma)
-        blocks = F.max_pool2d(seeds, kernel_size=(kh, kw), stride=1, padding=(kh // 2, kw // 2))
-        blocks = blocks[..., (kh + 1) % 2 :, (kw + 1) % 2 :]
-        keep = 1.0 - blocks
-        keep = keep * (keep.float().sum().add(1e-7).reciprocal() * keep.numel()).to(x.dtype)
-    return x * keep
+        # One Bernoulli draw per (sample, row, column), in x's dtype: the order timm draws in,
+        # kept as a fact so seeded runs match it.
+        seeds = x.new_empty((batch, 1, height, width)).bernoulli_(rate)
+        up, left = side_h // 2, side_w // 2
+        # A cell is dropped when a seed lies within the block's reach of it: pad by the reach on
+        # each side (reversed, since we look from the cell back to the seed) and take window maxima.
+        reach = F.pad(seeds, (side_w - 1 - left, left, side_h - 1 - up, up))
+        keep = 1.0 - F.max_pool2d(reach, (side_h, side_w), stride=1)
+        scale = keep.numel() / (keep.float().sum() + 1e-7)
+    return x * (keep * scale.to(x.dtype))
 
 
 class DropBlock2d(nn.Module):

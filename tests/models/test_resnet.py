@@ -267,7 +267,8 @@ def test_group_matcher_and_no_weight_decay(tiny):
     assert tiny.group_matcher() == {"stem": r"^conv1|bn1|maxpool", "blocks": r"^layer(\d+)\.(\d+)"}
     assert tiny.group_matcher(coarse=True)["blocks"] == r"^layer(\d+)"
     assert tiny.no_weight_decay() == set()
-    assert tiny.in_chans == 3 and tiny.drop_rate == 0.0 and tiny.pretrained_cfg == {}
+    assert tiny.in_chans == 3 and tiny.drop_rate == 0.0
+    assert tiny.pretrained_cfg == core.create_model(tiny.pimm_origin.name).pretrained_cfg  # create == create_model
 
 
 def test_regularisation_options():
