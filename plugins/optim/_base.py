@@ -145,7 +145,28 @@ class PimmOptimizer(Optimizer):
         """Load a state_dict, refusing one saved by a different optimizer with a clear error."""
         from pimm.core.optim.state_check import check_state_dict
 
-        super().load_state_dict(check_state_dict(self, state_dict, self.state_keys))
+        state_dict = check_state_dict(self, state_dict, self.state_keys)
+        self._check_required_state(state_dict)
+        super().load_state_dict(state_dict)
+
+    def _check_required_state(self, state_dict: dict[str, Any]) -> None:
+        """Every saved (non-empty) parameter state holds what ``_init_state`` would create for it."""
+        saved_state = state_dict["state"]
+        for saved_group, own in zip(state_dict["param_groups"], self.param_groups):
+            group = {**own, **{k: v for k, v in saved_group.items() if k != "params"}}
+            for param_id, p in zip(saved_group["params"], own["params"]):
+                saved = saved_state.get(param_id)
+                if not saved:
+                    continue
+                shape_only = torch.empty_like(torch.view_as_real(p) if p.is_complex() else p, device="meta")
+                expected: dict[str, Any] = {}
+                self._init_state(group, shape_only, expected)
+                missing = sorted(set(expected) - set(saved))
+                if missing:
+                    raise OptionsError(
+                        f"this state_dict was saved by a different optimizer: the state of parameter {param_id} "
+                        f"lacks {missing}, which {type(self).__name__} keeps. Load it into the optimizer that "
+                        "saved it, or start this optimizer fresh")
 
     def _init_state(self, group: dict[str, Any], p: torch.Tensor, state: dict[str, Any]) -> None:
         """Create the optimizer state of ``p`` (called on its first step)."""

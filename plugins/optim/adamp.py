@@ -29,6 +29,7 @@ class AdamP(PimmOptimizer):
     """
 
     state_keys = frozenset({"step", "exp_avg", "exp_avg_sq"})
+    supports_complex = False  # the projection works on rows of the weight
 
     def __init__(self, params: Any, lr: float = 1e-3, betas: tuple[float, float] = (0.9, 0.999),
                  eps: float = 1e-8, weight_decay: float = 0.0, delta: float = 0.1,

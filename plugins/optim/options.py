@@ -114,19 +114,19 @@ _FE = (bool | None, None)
 
 def _torch_sgd(nesterov: bool, momentum: float) -> dict[str, tuple[Any, Any]]:
     return dict(lr=(float, 1e-3), momentum=(float, momentum), dampening=(float, 0),
-                weight_decay=(float, 0.0), nesterov=(bool, nesterov), maximize=(bool, False),
+                weight_decay=(float, 0), nesterov=(bool, nesterov), maximize=(bool, False),
                 foreach=_FE, differentiable=(bool, False), fused=_FE)
 
 
 def _torch_adam(lr: float, wd: float) -> dict[str, tuple[Any, Any]]:
     return dict(lr=(float, lr), betas=(_Betas2, (0.9, 0.999)), eps=(float, 1e-8),
-                weight_decay=(float, wd), foreach=_FE, maximize=(bool, False),
+                weight_decay=(float, wd or 0), foreach=_FE, maximize=(bool, False),
                 capturable=(bool, False), differentiable=(bool, False))
 
 
 # torch.optim classes ------------------------------------------------------------------------
 SgdOptions = _options("SgdOptions", **_torch_sgd(True, 0.9))
-MomentumOptions = _options("MomentumOptions", **_torch_sgd(False, 0.0))
+MomentumOptions = _options("MomentumOptions", **_torch_sgd(False, 0))
 AdamOptions = _options("AdamOptions", **_torch_adam(1e-3, 0.0), amsgrad=(bool, False), fused=_FE,
                        decoupled_weight_decay=(bool, False))
 AdamwOptions = _options("AdamwOptions", **_torch_adam(1e-3, 1e-2), amsgrad=(bool, False), fused=_FE)
@@ -135,15 +135,15 @@ NadamOptions = _options("NadamOptions", **_torch_adam(2e-3, 0.0), momentum_decay
 RadamOptions = _options("RadamOptions", **_torch_adam(1e-3, 0.0), decoupled_weight_decay=(bool, False))
 AdamaxOptions = _options("AdamaxOptions", **_torch_adam(2e-3, 0.0))
 AdadeltaOptions = _options(
-    "AdadeltaOptions", lr=(float, 1.0), rho=(float, 0.9), eps=(float, 1e-6), weight_decay=(float, 0.0),
+    "AdadeltaOptions", lr=(float, 1.0), rho=(float, 0.9), eps=(float, 1e-6), weight_decay=(float, 0),
     foreach=_FE, capturable=(bool, False), maximize=(bool, False), differentiable=(bool, False))
 AdagradOptions = _options(
-    "AdagradOptions", lr=(float, 1e-2), lr_decay=(float, 0.0), weight_decay=(float, 0.0),
-    initial_accumulator_value=(float, 0.0), eps=(float, 1e-8), foreach=_FE, maximize=(bool, False),
+    "AdagradOptions", lr=(float, 1e-2), lr_decay=(float, 0), weight_decay=(float, 0),
+    initial_accumulator_value=(float, 0), eps=(float, 1e-8), foreach=_FE, maximize=(bool, False),
     differentiable=(bool, False), fused=_FE)
 RmspropOptions = _options(
-    "RmspropOptions", lr=(float, 1e-2), alpha=(float, 0.9), eps=(float, 1e-8), weight_decay=(float, 0.0),
-    momentum=(float, 0.0), centered=(bool, False), capturable=(bool, False), foreach=_FE,
+    "RmspropOptions", lr=(float, 1e-2), alpha=(float, 0.9), eps=(float, 1e-8), weight_decay=(float, 0),
+    momentum=(float, 0), centered=(bool, False), capturable=(bool, False), foreach=_FE,
     maximize=(bool, False), differentiable=(bool, False))
 
 # pimm's own classes --------------------------------------------------------------------------

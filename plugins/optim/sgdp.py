@@ -29,6 +29,7 @@ class SGDP(PimmOptimizer):
     """
 
     state_keys = frozenset({"momentum"})
+    supports_complex = False  # the projection works on rows of the weight
 
     def __init__(self, params: Any, lr: float | None = None, momentum: float = 0.0,
                  dampening: float = 0.0, weight_decay: float = 0.0, nesterov: bool = False,
