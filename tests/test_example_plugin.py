@@ -25,7 +25,7 @@ def test_pimm_plugins_lists_it():
     assert record["distribution"] == "pimm-example-plugin" and record["version"] == "0.1.0"
     assert record["status"] == "active" and record["source"] == "entry-point"
     assert {k: v for k, v in record["counts"].items() if v} == {
-        "model": 2, "pool": 1, "augment": 1, "reader": 1, "optimizer": 1}
+        "model": 2, "pool": 1, "augment": 1, "reader": 1, "optimizer": 1, "scheduler": 1, "loss": 1, "logger": 1}
 
 
 def test_model_builds_and_uses_any_pool():

@@ -135,3 +135,14 @@ def test_a_run_still_learns_with_the_scheduler_component(colour_folder, tmp_path
     rows = result.history
     assert rows[-1]["train_loss"] < 0.6  # chance is ln 3 = 1.10
     assert rows[-1]["lr"] == pytest.approx(0.0, abs=1e-12)  # the cosine ends at min_lr 0 after --epochs
+
+
+def test_third_party_scheduler_loss_and_logger_in_a_run(colour_folder, tmp_path):
+    """The example plugin's linear schedule, focal loss and Markdown logger, picked by name like builtins."""
+    pytest.importorskip("pimm_example_plugin")
+    options = run_options(colour_folder, tmp_path, epochs=2, sched="linear", loss="focal", smoothing=0.0,
+                          log="markdown", warmup_epochs=0)
+    result = run_training(make_config(options))
+    table = (tmp_path / "run" / "results.md").read_text().splitlines()
+    assert table[0].startswith("| epoch") and len(table) == 2 + 2
+    assert result.history[0]["lr"] == pytest.approx(0.05 * 0.5)  # linear: half-way after epoch 1 of 2

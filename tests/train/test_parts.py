@@ -14,7 +14,8 @@ from pimm.core.app.train.ema import ModelEma
 from pimm.core.app.train.metrics import MetricsFile, read_metrics, topk_correct
 from pimm.core.app.train.plot import plot_curves
 from pimm.core.app.train.progress import Progress, format_duration
-from pimm.core.app.train.schedule import LRSchedule
+from pimm.core.app.train.config import TrainConfig
+from pimm.core.app.train.schedule import create_schedule
 
 
 def _opt(lr: float = 1.0) -> torch.optim.Optimizer:
@@ -22,27 +23,32 @@ def _opt(lr: float = 1.0) -> torch.optim.Optimizer:
 
 
 def test_cosine_with_warmup() -> None:
+    # the run's schedule is the scheduler kind (timm's semantics: the warmup overlaps the cosine)
     opt = _opt(1.0)
-    s = LRSchedule(opt, "cosine", epochs=10, steps_per_epoch=10, warmup_epochs=2, warmup_lr=0.0, min_lr=0.0)
+    cfg = TrainConfig(sched="cosine", epochs=10, warmup_epochs=2, warmup_lr=0.0, min_lr=0.0, sched_on_updates=True)
+    s = create_schedule(opt, cfg, steps_per_epoch=10)
     assert opt.param_groups[0]["lr"] == 0.0
-    s.step_update(0, 10)
+    s.step_update(0, 10)  # 10 of 20 warmup updates
     assert math.isclose(opt.param_groups[0]["lr"], 0.5)
-    s.step_update(1, 10)
-    assert math.isclose(opt.param_groups[0]["lr"], 1.0)
-    s.step_update(5, 10)
+    s.step_update(1, 10)  # update 20 of 100: 0.5 * (1 + cos(pi / 5))
+    assert math.isclose(opt.param_groups[0]["lr"], 0.9045084971874737)
+    s.step_update(4, 10)  # update 50: half-way
     assert math.isclose(opt.param_groups[0]["lr"], 0.5)
     s.step_update(9, 10)
     assert opt.param_groups[0]["lr"] < 1e-12
-    other = LRSchedule(_opt(1.0), "cosine", 10, 10, 2, 0.0)
+    other = create_schedule(_opt(1.0), cfg, 10)
     other.load_state_dict(s.state_dict())
-    assert other.optimizer.param_groups[0]["lr"] == opt.param_groups[0]["lr"]
+    assert other.scheduler.optimizer.param_groups[0]["lr"] == opt.param_groups[0]["lr"]
 
 
 def test_per_epoch_and_step_schedules_keep_group_ratios() -> None:
     p1, p2 = torch.nn.Parameter(torch.zeros(1)), torch.nn.Parameter(torch.zeros(1))
     opt = torch.optim.SGD([{"params": [p1], "lr": 1.0}, {"params": [p2], "lr": 0.25}], lr=1.0)
-    s = LRSchedule(opt, "step", epochs=10, steps_per_epoch=4, decay_epochs=2, decay_rate=0.5, on_updates=False)
-    s.step_update(2, 3)  # 2.75 epochs, per-epoch: floor -> 2 -> one decay
+    cfg = TrainConfig(sched="step", epochs=10, decay_epochs=2, decay_rate=0.5)
+    s = create_schedule(opt, cfg, steps_per_epoch=4)
+    s.step_update(2, 3)  # per-epoch schedule (timm's default): updates leave the lr alone
+    assert [g["lr"] for g in opt.param_groups] == [1.0, 0.25]
+    s.set_position(3)  # 3 epochs done: one decay
     assert [g["lr"] for g in opt.param_groups] == [0.5, 0.125]
 
 

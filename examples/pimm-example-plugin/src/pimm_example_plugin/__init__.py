@@ -13,12 +13,15 @@ from pimm.core.models.options import ModelOptions
 from pimm.core.data.augment import OpOptions
 from pimm.core.specs import (
     AugmentSpec,
+    LoggerSpec,
+    LossSpec,
     ModelSpec,
     OptimizerSpec,
     Options,
     PoolSpec,
     PretrainedCfg,
     ReaderSpec,
+    SchedulerSpec,
 )
 
 
@@ -98,3 +101,48 @@ def pimm_cli_commands():
     from .hello_cli import add_hello
 
     return {"example-hello": add_hello}
+
+
+class LinearSchedOptions(Options):
+    """Options of the linear schedule (the standard names, so every ``pimm train`` flag applies)."""
+
+    t_initial: float = Field(gt=0, description="Length of the decay, in units of t.")
+    lr_min: float = Field(0.0, ge=0, description="lr at the end.")
+    t_in_epochs: bool = Field(True, description="t counts epochs; False: optimizer updates.")
+    warmup_t: float = Field(0, ge=0, description="Linear warmup length.")
+    warmup_lr_init: float = Field(0.0, ge=0, description="lr at the start of the warmup.")
+    warmup_prefix: bool = Field(False, description="The decay starts after the warmup.")
+
+
+class FocalOptions(Options):
+    """Options of the focal loss."""
+
+    gamma: float = Field(2.0, ge=0, description="Focusing exponent (0 = cross-entropy).")
+
+
+class MarkdownOptions(Options):
+    """Options of the Markdown results logger."""
+
+    filename: str = Field("results.md", min_length=1, description="File name inside the run directory.")
+
+
+@hookimpl
+def pimm_schedulers():
+    """A linear decay to lr_min."""
+    return [SchedulerSpec(name="linear", target="pimm_example_plugin.run_parts:LinearLRScheduler",
+                          options=LinearSchedOptions, summary="Linear lr decay to lr_min (example plugin)")]
+
+
+@hookimpl
+def pimm_losses():
+    """Focal loss for class-index targets."""
+    return [LossSpec(name="focal", target="pimm_example_plugin.run_parts:FocalLoss", options=FocalOptions,
+                     targets=frozenset({"index"}), summary="Focal loss (example plugin)")]
+
+
+@hookimpl
+def pimm_loggers():
+    """A Markdown table of the epochs."""
+    return [LoggerSpec(name="markdown", target="pimm_example_plugin.run_parts:MarkdownLogger",
+                       options=MarkdownOptions, files=("results.md",),
+                       summary="results.md: a Markdown table of the epochs (example plugin)")]
