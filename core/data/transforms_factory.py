@@ -14,12 +14,12 @@ like timm's). Defaults and pipelines follow timm's ``create_transform``:
 
 from __future__ import annotations
 
-import math
 from collections.abc import Sequence
 from typing import Any
 
 from ..errors import ConfigError
 from ..factory import create_entry, resolve
+from .augment_args import check_crop_pct, check_image_size, check_pair, check_probability, check_stats, scale_size
 from .constants import DEFAULT_CROP_PCT, IMAGENET_DEFAULT_MEAN, IMAGENET_DEFAULT_STD
 
 __all__ = [
@@ -54,19 +54,7 @@ def _compose(transforms: list[Any]) -> Any:
 
 
 def _img_size(input_size: int | Sequence[int]) -> ImgSize:
-    if isinstance(input_size, int) and not isinstance(input_size, bool):
-        size: ImgSize = input_size
-        dims = [input_size]
-    elif isinstance(input_size, Sequence) and len(input_size) in (2, 3):
-        size = (int(input_size[-2]), int(input_size[-1]))
-        dims = list(size)
-    else:
-        raise ConfigError(
-            f"input_size must be an int, (height, width) or (channels, height, width), got {input_size!r}"
-        )
-    if min(dims) <= 0:
-        raise ConfigError(f"input_size must be positive, got {input_size!r}")
-    return size
+    return check_image_size(input_size)
 
 
 def _check_interpolation(interpolation: str) -> str:
@@ -78,12 +66,7 @@ def _check_interpolation(interpolation: str) -> str:
 
 
 def _check_stats(mean: Sequence[float], std: Sequence[float]) -> tuple[tuple[float, ...], tuple[float, ...]]:
-    mean_t, std_t = tuple(float(m) for m in mean), tuple(float(s) for s in std)
-    if len(mean_t) != len(std_t) or not mean_t:
-        raise ConfigError(f"mean and std need the same (non-zero) length, got {mean_t} and {std_t}")
-    if any(s <= 0 for s in std_t):
-        raise ConfigError(f"std values must be positive, got {std_t}")
-    return mean_t, std_t
+    return check_stats(mean, std)
 
 
 def _final_steps(
@@ -164,6 +147,14 @@ def transforms_imagenet_train(
     """
     mean_t, std_t = _check_stats(mean, std)
     _check_interpolation(interpolation)
+    img_size = _img_size(img_size)
+    scale, ratio = check_pair(scale, "scale"), check_pair(ratio, "ratio")
+    hflip, vflip = check_probability(hflip, "hflip"), check_probability(vflip, "vflip")
+    grayscale_prob = check_probability(grayscale_prob, "grayscale_prob")
+    gaussian_blur_prob = check_probability(gaussian_blur_prob, "gaussian_blur_prob")
+    re_prob = check_probability(re_prob, "re_prob")
+    if color_jitter_prob is not None:
+        color_jitter_prob = check_probability(color_jitter_prob, "color_jitter_prob")
     train_crop_mode = train_crop_mode or "rrc"
     if train_crop_mode not in TRAIN_CROP_MODES:
         raise ConfigError(f"unknown train_crop_mode {train_crop_mode!r}: use one of {', '.join(TRAIN_CROP_MODES)}")
@@ -230,31 +221,27 @@ def transforms_imagenet_eval(
     """The eval pipeline: resize to ``floor(size / crop_pct)`` then crop by ``crop_mode``, then tensor."""
     mean_t, std_t = _check_stats(mean, std)
     interpolation = _fixed_interpolation(interpolation)
-    crop_pct = crop_pct or DEFAULT_CROP_PCT
-    if crop_pct <= 0:
-        raise ConfigError(f"crop_pct must be positive (e.g. 0.875), got {crop_pct!r}")
+    img_size = _img_size(img_size)
+    crop_pct = check_crop_pct(crop_pct, DEFAULT_CROP_PCT)
     crop_mode = crop_mode or "center"
     if crop_mode not in CROP_MODES:
         raise ConfigError(f"unknown crop_mode {crop_mode!r}: use one of {', '.join(CROP_MODES)}")
-    if isinstance(img_size, tuple):
-        scale_size = (math.floor(img_size[0] / crop_pct), math.floor(img_size[1] / crop_pct))
-    else:
-        scale_size = (math.floor(img_size / crop_pct),) * 2
+    resize_to = scale_size(img_size, crop_pct)
     steps: list[Any] = []
     if crop_border_pixels:
         steps.append(_aug("trim_border", border_size=crop_border_pixels))
     if crop_mode == "squash":
-        steps.append(_aug("resize", size=scale_size, interpolation=interpolation))
+        steps.append(_aug("resize", size=resize_to, interpolation=interpolation))
         steps.append(_aug("center_crop", size=img_size))
     elif crop_mode == "border":
         fill = tuple(round(255 * m) for m in mean_t)
-        steps.append(_aug("resize_keep_ratio", size=scale_size, interpolation=interpolation, longest=1.0))
+        steps.append(_aug("resize_keep_ratio", size=resize_to, interpolation=interpolation, longest=1.0))
         steps.append(_aug("center_crop_or_pad", size=img_size, fill=fill))
     else:
-        if scale_size[0] == scale_size[1]:
-            steps.append(_aug("resize", size=scale_size[0], interpolation=interpolation))
+        if resize_to[0] == resize_to[1]:
+            steps.append(_aug("resize", size=resize_to[0], interpolation=interpolation))
         else:
-            steps.append(_aug("resize_keep_ratio", size=scale_size, interpolation=interpolation))
+            steps.append(_aug("resize_keep_ratio", size=resize_to, interpolation=interpolation))
         steps.append(_aug("center_crop", size=img_size))
     steps += _final_steps(mean_t, std_t, normalize, use_prefetcher)
     return _compose(steps)
@@ -271,6 +258,7 @@ def transforms_noaug_train(
     """Training without augmentation: resize (shorter edge for an int size) + centre crop + tensor."""
     mean_t, std_t = _check_stats(mean, std)
     interpolation = _fixed_interpolation(interpolation)
+    img_size = _img_size(img_size)
     steps = [_aug("resize", size=img_size, interpolation=interpolation), _aug("center_crop", size=img_size)]
     return _compose(steps + _final_steps(mean_t, std_t, normalize, use_prefetcher))
 

@@ -153,6 +153,11 @@ class AugMixConfig(_Config):
         return "-".join(parts)
 
 
+def _short(text: str, limit: int = 60) -> str:
+    """``repr(text)``, shortened in the middle when long (error messages stay one readable line)."""
+    return repr(text) if len(text) <= limit else repr(text[: limit // 2] + "..." + text[-limit // 4:])
+
+
 def _sections(config_str: Any, kind: str) -> list[str]:
     if not isinstance(config_str, str) or not config_str:
         raise ConfigError(f"{kind} config must be a non-empty string like 'rand-m9-n2', got {config_str!r}")
@@ -179,8 +184,18 @@ def _split(section: str, keys: tuple[str, ...], kind: str, config_str: str) -> t
     )
 
 
+#: Longest number a config section may hold; longer ones are absurd (and ints of thousands of digits
+#: would hit Python's int-conversion limit).
+_MAX_NUMBER_CHARS = 24
+
+
 def _convert(value: str, kind_of_value: str, section: str, kind: str, config_str: str) -> Any:
     sign, body = (-1, value[1:]) if value.startswith("-") else (1, value)
+    if kind_of_value in ("int", "num", "float") and len(body) > _MAX_NUMBER_CHARS:
+        raise ConfigError(
+            f"{kind} config {_short(config_str)}: section {_short(section)} holds a number of {len(body)} "
+            f"characters; numbers have at most {_MAX_NUMBER_CHARS} (e.g. 'm9', 'mstd0.5', 'mstdinf')"
+        )
     if kind_of_value in ("int", "num") and _INT_RE.match(body):
         return sign * int(body)
     if kind_of_value in ("float", "num") and _FLOAT_RE.match(body):

@@ -217,6 +217,11 @@ class AugMixAugment:
 
 def _rand_choices(cfg: RandAugmentConfig, transforms: Any) -> tuple[list[str], list[float] | None]:
     if transforms is not None:
+        if len(transforms) == 0:
+            raise ConfigError(
+                "RandAugment got an empty op list (transforms=[]); name at least one op, e.g. "
+                "transforms=['Rotate', 'Equalize'], or leave transforms unset for the config's op set"
+            )
         if isinstance(transforms, Mapping):
             return list(transforms), [float(v) for v in transforms.values()]
         return list(transforms), None

@@ -357,3 +357,28 @@ def test_core_parse_goes_through_the_registered_policy():
     assert cfg.to_string() == parse_rand_augment_config("rand-m9-n3-mstd0.5").to_string()
     with pytest.raises(ConfigError, match="rand-x3|x3"):
         core_parse_rand_augment_config("rand-x3")
+
+
+@pytest.mark.parametrize(
+    "build",
+    [
+        lambda: rand_augment_transform("rand-m" + "9" * 5000),
+        lambda: rand_augment_transform("rand-n" + "9" * 5000),
+        lambda: rand_augment_transform("rand-mstd" + "9" * 5000),
+        lambda: rand_augment_transform("rand-p0." + "1" * 5000),
+        lambda: augment_and_mix_transform("augmix-w" + "9" * 5000),
+        lambda: auto_augment_transform("v0-mstd" + "9" * 5000),
+    ],
+)
+def test_absurdly_long_numbers_are_one_config_error(build):
+    with pytest.raises(ConfigError, match="holds a number of 50.. characters; numbers have at most 24") as info:
+        build()
+    assert len(str(info.value)) < 300  # one readable line, not the 5000 digits
+
+
+@pytest.mark.parametrize("transforms", [[], {}, ()])
+def test_empty_op_list_is_one_config_error_at_build(transforms):
+    with pytest.raises(ConfigError, match="empty op list"):
+        rand_augment_transform("rand-m9", transforms=transforms)
+    with pytest.raises(ConfigError, match="empty op list"):
+        core.create("augment", "randaugment", config="rand-m9", transforms=transforms)

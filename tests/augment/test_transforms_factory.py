@@ -360,3 +360,45 @@ def test_rrc_fallback_clamps_tall_images_to_ratio():
     random.seed(0)
     top, left, h, w = RandomResizedCropAndInterpolation.get_params(img, (0.9, 1.0), (3 / 4, 4 / 3))
     assert (h, w) == (13, 10) and left == 0 and top == (1000 - 13) // 2
+
+
+# -- bad arguments are rejected when the pipeline is built ------------------------------------------
+@pytest.mark.parametrize(
+    ("kwargs", "match"),
+    [
+        ({"input_size": ("a", "b")}, "input_size must hold whole numbers"),
+        ({"input_size": float("nan")}, "input_size must hold whole numbers"),
+        ({"input_size": (224, 10**30)}, "input_size must hold whole numbers of pixels in 1..65535"),
+        ({"input_size": True}, "input_size must be an int"),
+        ({"mean": ("a", 1, 2)}, "mean must hold finite numbers"),
+        ({"mean": (float("nan"), 0.4, 0.4)}, "mean must hold finite numbers"),
+        ({"mean": 0.5}, "mean must be a non-empty sequence"),
+        ({"std": (float("nan"), 1, 1)}, "std must hold finite numbers"),
+        ({"std": (0.2, 0.0, 0.2)}, "std values must be positive"),
+        ({"crop_pct": float("nan")}, "crop_pct must be a positive number"),
+        ({"crop_pct": "0.9"}, "crop_pct must be a positive number"),
+        ({"crop_pct": -0.5}, "crop_pct must be a positive number"),
+        ({"crop_pct": 1e-300}, "over 65535 pixels a side"),
+        ({"crop_pct": 1e-3}, "over 65535 pixels a side"),
+        ({"crop_pct": 1e9}, "under 1 pixel"),
+        ({"is_training": True, "scale": 5}, r"scale must be a \(min, max\) pair"),
+        ({"is_training": True, "ratio": ("a", "b")}, r"ratio must be a \(min, max\) pair"),
+        ({"is_training": True, "hflip": float("nan")}, r"hflip must be a probability"),
+        ({"is_training": True, "re_prob": float("nan")}, r"re_prob must be a probability"),
+        ({"is_training": True, "re_prob": 2}, r"re_prob must be a probability"),
+        ({"is_training": True, "grayscale_prob": "x"}, r"grayscale_prob must be a probability"),
+        ({"is_training": True, "auto_augment": "rand-m" + "9" * 5000}, "holds a number of 5000 characters"),
+        ({"is_training": True, "no_aug": True, "input_size": ("x", 3)}, "input_size must hold whole numbers"),
+    ],
+)
+def test_bad_create_transform_arguments_fail_at_build_time(kwargs, match):
+    with pytest.raises(ConfigError, match=match):
+        create_transform(**kwargs)
+
+
+def test_timm_crop_pct_conventions_still_hold():
+    """crop_pct None or 0 means the default 0.875 (timm's rule); whole-number floats are sizes."""
+    for crop_pct in (None, 0):
+        assert "Resize(size=256" in repr(create_transform(224, crop_pct=crop_pct))
+    assert "Resize(size=256" in repr(create_transform(224.0))
+    assert "Resize(size=224" in repr(create_transform(224, crop_pct=1.0))
