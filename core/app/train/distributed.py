@@ -61,7 +61,15 @@ def init_distributed(info: DistInfo, device_type: str) -> None:
         import torch
 
         torch.cuda.set_device(info.local_rank % torch.cuda.device_count())
-    dist.init_process_group(backend=backend, rank=info.rank, world_size=info.world_size)
+    restart = os.environ.get("TORCHELASTIC_RESTART_COUNT")
+    if restart is None:
+        dist.init_process_group(backend=backend, rank=info.rank, world_size=info.world_size)
+        return
+    # Under torchrun the store can outlive a restarted attempt: keys of the dead attempt's processes
+    # (their addresses) would be read by the new ones. One key prefix per attempt keeps them apart.
+    store, rank, world = next(dist.rendezvous("env://", rank=info.rank, world_size=info.world_size))
+    store = dist.PrefixStore(f"pimm/attempt-{restart}", store)
+    dist.init_process_group(backend=backend, store=store, rank=rank, world_size=world)
 
 
 def cleanup() -> None:

@@ -1,0 +1,24 @@
+"""A plugin for the launcher tests: at import it writes a lot to stdout and stderr (a chatty worker),
+and with ``PIMM_TEST_DIE_RANK=N`` the process of rank N dies by SIGKILL instead."""
+
+import os
+import signal
+import sys
+
+from pimm.core import hookimpl
+
+if os.environ.get("PIMM_TEST_DIE_RANK") == os.environ.get("RANK", "-"):
+    os.kill(os.getpid(), signal.SIGKILL)
+
+_LINE = "chatty worker output " * 4 + "\n"
+for _ in range(int(os.environ.get("PIMM_TEST_CHATTY_LINES", "0"))):
+    sys.stderr.write(_LINE)
+    sys.stdout.write(_LINE)
+sys.stderr.flush()
+sys.stdout.flush()
+
+
+@hookimpl
+def pimm_pools() -> list:
+    """Provides nothing: the plugin exists for its side effects at import."""
+    return []

@@ -1,0 +1,67 @@
+"""``--nproc`` never hangs on chatty workers and fails fast when one dies; torchrun restarts continue the run."""
+
+from __future__ import annotations
+
+import json
+import os
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+import pytest
+from run_helpers import tiny_model
+
+HERE = Path(__file__).parent
+
+
+def _env(tmp_path: Path, **extra: str) -> dict[str, str]:
+    env = dict(os.environ, OMP_NUM_THREADS="1", TMPDIR=str(tmp_path / "tmp"),
+               PYTHONPATH=os.pathsep.join([str(HERE), os.environ.get("PYTHONPATH", "")]), PIMM_PLUGINS="chatty_plugin")
+    env.update(extra)
+    (tmp_path / "tmp").mkdir(exist_ok=True)
+    return env
+
+
+def _train_args(data: Path, out: Path) -> list[str]:
+    return ["--data", str(data), "--output", str(out), "--experiment", "run", "--model", tiny_model(),
+            "--img-size", "16", "--batch-size", "8", "--threads", "1", "--workers", "0", "--epochs", "2",
+            "--lr", "0.05", "--warmup-epochs", "0"]
+
+
+def test_chatty_workers_do_not_deadlock(tiny_folder: Path, tmp_path: Path) -> None:
+    # 3000 lines of ~90 bytes on each stream of each worker: four times a pipe's 64 KiB buffer
+    env = _env(tmp_path, PIMM_TEST_CHATTY_LINES="3000")
+    cmd = [sys.executable, "-m", "pimm.core.app.cli", "train", "--nproc", "2", *_train_args(tiny_folder, tmp_path)]
+    proc = subprocess.run(cmd, capture_output=True, text=True, timeout=240, env=env)
+    assert proc.returncode == 0, proc.stderr[-3000:]
+    assert proc.stderr.count("chatty worker output") >= 2 * 3000  # both workers' output came through
+    assert (tmp_path / "run" / "best" / "model.safetensors").is_file()
+    assert list((tmp_path / "tmp").glob("pimm-*")) == []  # the launcher's temporary files are gone
+
+
+def test_a_dying_worker_fails_the_run_fast(tiny_folder: Path, tmp_path: Path) -> None:
+    env = _env(tmp_path, PIMM_TEST_DIE_RANK="1")
+    cmd = [sys.executable, "-m", "pimm.core.app.cli", "train", "--nproc", "2", *_train_args(tiny_folder, tmp_path)]
+    start = time.monotonic()
+    proc = subprocess.run(cmd, capture_output=True, text=True, timeout=240, env=env)
+    assert proc.returncode == 2, proc.stderr[-3000:]
+    last = proc.stderr.strip().splitlines()[-1]
+    assert last == "pimm: error: process 1 of 2 failed: killed by signal SIGKILL", last
+    assert time.monotonic() - start < 120
+    assert not (tmp_path / "run").exists()  # failed before its first checkpoint: no run directory left
+    assert list((tmp_path / "tmp").glob("pimm-*")) == []
+
+
+def test_torchrun_restart_continues_from_the_last_checkpoint(tiny_folder: Path, tmp_path: Path) -> None:
+    env = _env(tmp_path)
+    env.pop("PIMM_PLUGINS")
+    cmd = [sys.executable, "-m", "torch.distributed.run", "--standalone", "--nproc-per-node", "2",
+           "--max-restarts", "1", "--monitor-interval", "0.2", str(HERE / "kill_once.py"),
+           *_train_args(tiny_folder, tmp_path)]
+    proc = subprocess.run(cmd, capture_output=True, text=True, timeout=400, env=env)
+    assert proc.returncode == 0, proc.stdout[-2000:] + proc.stderr[-3000:]
+    assert "torchrun restart 1: continuing" in proc.stdout and "after epoch 1" in proc.stdout, proc.stdout
+    assert sorted(p.name for p in tmp_path.iterdir() if p.name.startswith("run")) == ["run"]
+    rows = (tmp_path / "run" / "metrics.csv").read_text().splitlines()
+    assert len(rows) == 3 and json.loads((tmp_path / "run" / "summary.json").read_text())["epochs_done"] == 2
