@@ -9,6 +9,7 @@ with a clear error under either policy. ``bad_samples()`` lists what was skipped
 
 from __future__ import annotations
 
+import os
 from collections.abc import Callable, Iterator
 from typing import Any
 
@@ -23,6 +24,7 @@ from .image_load import (
     resolve_max_bad,
     resolve_policy,
     warn_bad,
+    write_bad_sample_list,
 )
 from .reader import IterableReader, Reader
 
@@ -91,8 +93,25 @@ class _DecodeMixin:
         return len(self._bad.summary())
 
     def reset_bad_samples(self) -> None:
-        """Forget the record of skipped samples (e.g. at the start of an epoch)."""
+        """Forget the record of skipped samples: they are tried (and warned about) again."""
         self._bad.clear()
+
+    def bad_samples_report(self, list_path: str | os.PathLike[str] | None = None, label: str = "") -> str | None:
+        """One line saying how many samples were skipped and where their list is; None when none were.
+
+        With ``list_path`` the list (``name<TAB>reason`` per line) is written there first (atomically);
+        otherwise the line points at the run's shared log. ``label`` names the dataset ('train').
+        """
+        samples = self.bad_samples()
+        if not samples:
+            return None
+        where = os.fspath(list_path) if list_path is not None else self._bad.log_path
+        if list_path is not None:
+            write_bad_sample_list(samples, list_path)
+        what = f"{label} " if label else ""
+        count = len(samples)
+        return (f"{count} bad {what}sample{'s' if count != 1 else ''} skipped so far (warned once, not "
+                f"decoded again); list: {where}")
 
 
 class ImageDataset(_DecodeMixin, tud.Dataset):
@@ -147,7 +166,7 @@ class ImageDataset(_DecodeMixin, tud.Dataset):
         last: BaseException | None = None
         for attempt in range(self.max_bad_images):
             i = (index + attempt) % size
-            if i in self._bad.indices:  # known bad in this process: don't decode it again
+            if self._bad.is_bad(i):  # found bad earlier in the run (any epoch, any worker): not decoded again
                 failed.append(self._name(i))
                 continue
             try:
@@ -233,6 +252,8 @@ class IterableImageDataset(_DecodeMixin, tud.IterableDataset):
         last: BaseException | None = None
         for position, item in enumerate(self.reader):
             name = item[2] if len(item) > 2 else f"<sample {position}>"
+            if len(item) > 2 and self._bad.is_bad_name(name):
+                continue  # found bad earlier in the run: not decoded (or warned about) again
             try:
                 img = self._decode(item[0])
             except _FATAL:
@@ -240,7 +261,7 @@ class IterableImageDataset(_DecodeMixin, tud.IterableDataset):
             except Exception as exc:
                 last = exc
                 failed.append(name)
-                self._on_bad(position, name, exc)
+                self._on_bad(-1 - position, name, exc)  # streams have no stable index: known by name
                 if len(failed) >= self.max_bad_images:
                     raise self._too_many(failed, last) from exc
                 continue

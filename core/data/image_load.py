@@ -18,11 +18,13 @@ import warnings
 from typing import Any
 
 from ..errors import ConfigError, PimmError
+from .reader import open_regular_file
 
 __all__ = [
     "BadImageError",
     "BadSampleWarning",
     "BadSamples",
+    "write_bad_sample_list",
     "load_image",
     "resolve_policy",
     "resolve_max_bad",
@@ -88,9 +90,10 @@ def _open(sample: Any) -> tuple[Any, Any]:
             raise OSError("zero-byte file")
         sample = io.BytesIO(sample)
     elif isinstance(sample, (str, os.PathLike)):
-        if os.path.getsize(sample) == 0:
+        sample = open_regular_file(sample)  # a FIFO or device named like an image is refused, not read
+        if os.fstat(sample.fileno()).st_size == 0:
+            sample.close()
             raise OSError("zero-byte file")
-        sample = open(sample, "rb")
     elif isinstance(sample, io.BytesIO):
         if sample.getbuffer().nbytes == 0:
             raise OSError("zero-byte file")
@@ -142,7 +145,7 @@ def read_bytes(sample: Any) -> bytes:
     if isinstance(sample, (bytes, bytearray)):
         data = bytes(sample)
     elif isinstance(sample, (str, os.PathLike)):
-        with open(sample, "rb") as f:
+        with open_regular_file(sample) as f:
             data = f.read()
     elif hasattr(sample, "read"):
         try:
@@ -157,29 +160,70 @@ def read_bytes(sample: Any) -> bytes:
 
 
 class BadSamples:
-    """Record of skipped samples: name -> reason, in this process and across its workers.
+    """Record of skipped samples (index, name, reason), shared by a dataset's processes for a run.
 
-    Each worker appends what it skips to a log file shared through pickling (created on the first
-    bad sample, removed when the owning dataset is collected), so :meth:`summary` in the main
-    process sees what every worker skipped.
+    Every process appends what it skips to one log file (JSON lines, created on the first bad
+    sample, removed when the owning dataset is collected) and reads what the others appended
+    before deciding anything. So a bad sample is warned about once per run — not once per epoch
+    or per DataLoader worker (workers are fresh copies each epoch unless persistent) — and is
+    never decoded again once any process has found it bad.
     """
 
     def __init__(self) -> None:
         self.local: dict[str, str] = {}
         self.indices: set[int] = set()
         self._owner = os.getpid()
+        self._read_upto = 0
         self.log_path = os.path.join(tempfile.gettempdir(), f"pimm-bad-samples-{os.getpid()}-{uuid.uuid4().hex[:12]}.jsonl")
 
-    def record(self, index: int, name: str, reason: str) -> bool:
-        """Remember a bad sample; True the first time this process sees it."""
-        self.indices.add(index)
+    def refresh(self) -> None:
+        """Take in what other processes have logged since the last look (one ``stat`` when nothing is new)."""
+        try:
+            size = os.stat(self.log_path).st_size
+        except OSError:
+            return
+        if size <= self._read_upto:
+            return
+        with open(self.log_path, "rb") as f:
+            f.seek(self._read_upto)
+            chunk = f.read(size - self._read_upto)
+        complete = chunk.rfind(b"\n") + 1  # a line still being written is read next time
+        self._read_upto += complete
+        for line in chunk[:complete].splitlines():
+            try:
+                index, name, reason = json.loads(line)
+            except (ValueError, TypeError):
+                continue
+            if isinstance(index, int):
+                self.indices.add(index)
+            self.local.setdefault(str(name), str(reason))
+
+    def is_bad(self, index: int) -> bool:
+        """True when any process of this run has found sample ``index`` bad."""
+        if index in self.indices:
+            return True
+        self.refresh()
+        return index in self.indices
+
+    def is_bad_name(self, name: str) -> bool:
+        """True when any process of this run has found the sample called ``name`` bad."""
         if name in self.local:
+            return True
+        self.refresh()
+        return name in self.local
+
+    def record(self, index: int, name: str, reason: str) -> bool:
+        """Remember a bad sample; True only the first time any process of the run reports it."""
+        self.refresh()
+        first = index not in self.indices and name not in self.local
+        self.indices.add(index)
+        if not first:
             return False
         self.local[name] = reason
         try:
             fd = os.open(self.log_path, os.O_WRONLY | os.O_APPEND | os.O_CREAT, 0o600)
-            try:
-                os.write(fd, (json.dumps([name, reason]) + "\n").encode("utf-8"))
+            try:  # one short O_APPEND write per line: lines from different workers never interleave
+                os.write(fd, (json.dumps([index, name, reason]) + "\n").encode("utf-8"))
             finally:
                 os.close(fd)
         except OSError:
@@ -188,23 +232,14 @@ class BadSamples:
 
     def summary(self) -> dict[str, str]:
         """Every skipped sample (name -> reason) seen by this process and its workers."""
-        merged = dict(self.local)
-        try:
-            with open(self.log_path, encoding="utf-8") as f:
-                for line in f:
-                    try:
-                        name, reason = json.loads(line)
-                    except ValueError:
-                        continue
-                    merged.setdefault(name, reason)
-        except OSError:
-            pass
-        return merged
+        self.refresh()
+        return dict(self.local)
 
     def clear(self) -> None:
         """Forget every recorded sample (the log file too)."""
         self.local.clear()
         self.indices.clear()
+        self._read_upto = 0
         try:
             os.unlink(self.log_path)
         except OSError:
@@ -223,6 +258,25 @@ class BadSamples:
                 os.unlink(self.log_path)
         except Exception:  # no log written, or interpreter shutdown
             pass
+
+
+def write_bad_sample_list(samples: dict[str, str], path: str | os.PathLike[str]) -> None:
+    """Write ``name<TAB>reason`` lines to ``path`` atomically (a reader never sees half a list)."""
+    target = os.fspath(path)
+    folder = os.path.dirname(os.path.abspath(target))
+    fd, tmp = tempfile.mkstemp(prefix=".bad-samples-", dir=folder)
+    try:
+        with os.fdopen(fd, "w", encoding="utf-8") as f:
+            for name, reason in sorted(samples.items()):
+                f.write(f"{name}\t{reason}\n")
+        os.chmod(tmp, 0o644)
+        os.replace(tmp, target)
+    except BaseException:
+        try:
+            os.unlink(tmp)
+        except OSError:
+            pass
+        raise
 
 
 def describe_error(exc: BaseException) -> str:

@@ -8,10 +8,35 @@ where the bytes are. Streaming readers (``IterableReader``) yield samples instea
 from __future__ import annotations
 
 import os
+import stat
 from collections.abc import Iterator
-from typing import Any
+from typing import Any, BinaryIO
 
-__all__ = ["Reader", "IterableReader"]
+__all__ = ["Reader", "IterableReader", "open_regular_file"]
+
+
+def open_regular_file(path: str | os.PathLike[str]) -> BinaryIO:
+    """Open ``path`` for binary reading, refusing anything but a regular file.
+
+    The file is opened non-blocking and checked on the open descriptor, so a FIFO, socket or
+    device that took an image's name is rejected with an ``OSError`` at once (never a read that
+    waits forever), and a file swapped after a directory scan is caught too.
+    """
+    flags = os.O_RDONLY | getattr(os, "O_NONBLOCK", 0) | getattr(os, "O_BINARY", 0)
+    fd = os.open(path, flags)
+    try:
+        mode = os.fstat(fd).st_mode
+        if not stat.S_ISREG(mode):
+            kind = "a directory" if stat.S_ISDIR(mode) else "a FIFO" if stat.S_ISFIFO(mode) else (
+                "a socket" if stat.S_ISSOCK(mode) else "a device" if stat.S_ISCHR(mode) or stat.S_ISBLK(mode)
+                else "not a regular file")
+            raise OSError(f"{os.fspath(path)!r} is {kind}, not a regular file; it is not read")
+        if hasattr(os, "set_blocking"):
+            os.set_blocking(fd, True)
+        return os.fdopen(fd, "rb")
+    except BaseException:
+        os.close(fd)
+        raise
 
 
 class Reader:

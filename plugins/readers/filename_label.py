@@ -7,10 +7,11 @@ import re
 import warnings
 from typing import Any, BinaryIO
 
-from pimm.core.data.reader import Reader
+from pimm.core.data.reader import Reader, open_regular_file
 from pimm.core.errors import ConfigError
 from pimm.core.registry import natural_key
 
+from .folder import walk_files
 from .labels import ClassMapWarning, DatasetError, index_labels, normalize_extensions
 
 
@@ -55,13 +56,8 @@ class ReaderFilenameLabel(Reader):
         self.root = root
         self.pattern = compile_pattern(pattern)
         self.extensions = normalize_extensions(extensions)
-        paths: list[str] = []
-        for dirpath, dirnames, filenames in os.walk(root):
-            rel = os.path.relpath(dirpath, root)
-            paths.extend(n if rel == "." else os.path.join(rel, n) for n in filenames
-                         if os.path.splitext(n)[1].lower() in self.extensions)
-            if not recursive:
-                dirnames.clear()
+        paths = [p for p in walk_files(root, follow_links=True, recursive=recursive)
+                 if os.path.splitext(p)[1].lower() in self.extensions]
         paths.sort(key=natural_key)
         found: list[tuple[str, str]] = []
         self.unmatched: list[str] = []
@@ -90,7 +86,7 @@ class ReaderFilenameLabel(Reader):
 
     def __getitem__(self, index: int) -> tuple[BinaryIO, int]:
         path, target = self.samples[index]
-        return open(os.path.join(self.root, path), "rb"), target
+        return open_regular_file(os.path.join(self.root, path)), target
 
     def _filename(self, index: int, basename: bool = False, absolute: bool = False) -> str:
         return self._shape_name(self.samples[index][0], self.root, basename, absolute)

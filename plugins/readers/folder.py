@@ -5,26 +5,80 @@ from __future__ import annotations
 import os
 from typing import Any, BinaryIO
 
-from pimm.core.data.reader import Reader
+from pimm.core.data.reader import Reader, open_regular_file
 from pimm.core.registry import natural_key
 
 from .labels import DatasetError, index_labels, normalize_extensions
+
+
+def _identity(st: os.stat_result) -> tuple[int, int]:
+    return st.st_dev, st.st_ino
+
+
+def walk_files(root: str, follow_links: bool = True, recursive: bool = True) -> list[str]:
+    """Paths (relative to ``root``) of the regular files under ``root``, each real directory once.
+
+    Only regular files are listed (symlinks to them included): a FIFO, socket or device is never
+    listed, so never opened. With ``follow_links``, symlinked directories are entered too, but a
+    directory reached a second time (a symlink loop, or two links to one place) is not scanned
+    again; directories reached without links are scanned before any reached through one, so a
+    class directory keeps its own name even when a link points at it. Unreadable directories are
+    left out, as ``os.walk`` does.
+    """
+    root = os.path.normpath(root)
+    try:
+        seen = {_identity(os.stat(root))}
+    except OSError:
+        return []
+    files: list[str] = []
+    real: list[tuple[str, str]] = [("", root)]  # (relative, absolute) directories still to scan
+    linked: list[tuple[str, str]] = []  # directories behind a symlink, scanned after the real ones
+    while real or linked:
+        if real:
+            rel_dir, abs_dir = real.pop()
+        else:  # a link's target is claimed only now, after every directory reachable without links
+            rel_dir, abs_dir = linked.pop(0)
+            try:
+                key = _identity(os.stat(abs_dir))
+            except OSError:
+                continue  # dangling or unreadable link
+            if key in seen:
+                continue  # a loop, or a place already scanned under another name
+            seen.add(key)
+        try:
+            with os.scandir(abs_dir) as it:
+                entries = sorted(it, key=lambda e: natural_key(e.name))
+        except OSError:
+            continue
+        for entry in entries:
+            rel = os.path.join(rel_dir, entry.name) if rel_dir else entry.name
+            try:
+                if entry.is_file():  # regular files only (following a link to one)
+                    files.append(rel)
+                elif recursive and entry.is_dir(follow_symlinks=False):
+                    key = _identity(entry.stat(follow_symlinks=False))
+                    if key not in seen:
+                        seen.add(key)
+                        real.append((rel, entry.path))
+                elif recursive and follow_links and entry.is_symlink() and entry.is_dir():
+                    linked.append((rel, entry.path))
+            except OSError:
+                continue  # vanished or unreadable entry
+    return files
 
 
 def find_images(root: str, extensions: tuple[str, ...], follow_links: bool = True) -> list[tuple[str, str]]:
     """``(path relative to root, label)`` of every image under ``root``, in natural path order.
 
     The label is the name of the directory holding the file ('' for files directly in root).
+    Special files (FIFOs, sockets, devices) are skipped and each real directory is read once
+    (see :func:`walk_files`).
     """
-    found: list[tuple[str, str]] = []
-    root = os.path.normpath(root)
-    start = len(root) + 1
-    for dirpath, _dirnames, filenames in os.walk(root, followlinks=follow_links):
-        rel_dir = dirpath[start:] if len(dirpath) > len(root) else ""
-        label = os.path.basename(rel_dir)
-        for name in filenames:
-            if os.path.splitext(name)[1].lower() in extensions:
-                found.append((os.path.join(rel_dir, name) if rel_dir else name, label))
+    found = [
+        (path, os.path.basename(os.path.dirname(path)))
+        for path in walk_files(root, follow_links)
+        if os.path.splitext(path)[1].lower() in extensions
+    ]
     found.sort(key=lambda item: natural_key(item[0]))
     return found
 
@@ -70,7 +124,7 @@ class ReaderImageFolder(Reader):
 
     def __getitem__(self, index: int) -> tuple[BinaryIO, int]:
         path, target = self.samples[index]
-        return open(os.path.join(self.root, path), "rb"), target
+        return open_regular_file(os.path.join(self.root, path)), target
 
     def _filename(self, index: int, basename: bool = False, absolute: bool = False) -> str:
         return self._shape_name(self.samples[index][0], self.root, basename, absolute)
