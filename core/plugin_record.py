@@ -6,6 +6,8 @@ Kernel-internal: :mod:`pimm.core.manager` re-exports :class:`PluginRecord` and
 
 from __future__ import annotations
 
+import os
+import sys
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -71,13 +73,41 @@ def contain(exc: BaseException) -> None:
         raise exc
 
 
+_PACKAGES: tuple[tuple[tuple[str, int], ...], dict[str, list[str]]] | None = None
+
+
+def _sys_path_state() -> tuple[tuple[str, int], ...]:
+    state = []
+    for entry in sys.path:
+        try:
+            state.append((entry, os.stat(entry or ".").st_mtime_ns))
+        except OSError:
+            state.append((entry, -1))
+    return tuple(state)
+
+
+def _packages_distributions() -> dict[str, list[str]]:
+    """importlib_metadata.packages_distributions(), kept while sys.path and its folders are unchanged.
+
+    The scan reads every installed distribution's file list (over a second with many installed);
+    installing or removing a distribution changes its folder's mtime, which invalidates the copy.
+    """
+    import importlib_metadata
+
+    global _PACKAGES
+    state = _sys_path_state()
+    if _PACKAGES is None or _PACKAGES[0] != state:
+        _PACKAGES = (state, dict(importlib_metadata.packages_distributions()))
+    return _PACKAGES[1]
+
+
 def distribution_of_module(module_name: str) -> tuple[str | None, str | None]:
     """Best-effort (distribution, version) of the installed package providing a module."""
     import importlib_metadata
 
     top = module_name.split(".")[0]
     try:
-        dists = importlib_metadata.packages_distributions().get(top, [])
+        dists = _packages_distributions().get(top, [])
     except Exception:  # metadata of unrelated broken installs must not break loading
         return None, None
     for dist_name in dists:
