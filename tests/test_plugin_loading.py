@@ -437,3 +437,13 @@ def test_blocked_plugin_is_named_in_unknown_name_errors(site, monkeypatch):
     monkeypatch.setenv("PIMM_BLOCK_PLUGINS", "good")
     with pytest.raises(UnknownComponentError, match="'good' are blocked by PIMM_BLOCK_PLUGINS"):
         core.create("pool", "fakegem")
+
+
+def test_pimm_plugins_module_names_its_distribution_even_after_an_earlier_scan(site, monkeypatch):
+    from pimm.core.plugin_record import distribution_of_module
+
+    assert distribution_of_module("fake_other") == (None, None)  # scanned (and kept) before it exists
+    make_distribution(site, "fake-other", "4.5", {}, {"fake_other": pool_plugin("fakeother")})
+    monkeypatch.setenv("PIMM_PLUGINS", "fake_other")
+    rec = records()["fake_other"]
+    assert (rec.distribution, rec.version, rec.status) == ("fake-other", "4.5", "active")
