@@ -89,6 +89,7 @@ class Session:
                                                 self.info, cfg.seed, self.device)
         self._build_optimisation(model)
         self.train_images, self.val_images = len(train_ds), (len(val_ds) if val_ds is not None else 0)
+        self._datasets = {"train": train_ds, "val": val_ds}  # for the bad-sample reports
 
     def _build_optimisation(self, model: torch.nn.Module) -> None:
         from ...optim import create_optimizer
@@ -192,6 +193,7 @@ class Session:
                 raise oom_error(cfg, self.device) from None
             raise
         events.run_end(done, self.best)
+        self._report_bad_samples("run")
         elapsed = time.time() - self.wall_start
         if self.main and (done == cfg.epochs or events.stop_reason):
             self._final_message(elapsed)
@@ -225,8 +227,19 @@ class Session:
             self._save(epoch, improved, row)
             self.events.checkpoint_saved(epoch + 1, self.run_dir / "last", row, improved)
         barrier()
+        self._report_bad_samples(f"epoch {epoch + 1}")
         self.events.epoch_end(epoch + 1, row)
         return val
+
+    def _report_bad_samples(self, when: str) -> None:
+        """One line per dataset that skipped bad samples; their list is written to the run directory."""
+        if not self.main:
+            return
+        for label, dataset in getattr(self, "_datasets", {}).items():
+            report = getattr(dataset, "bad_samples_report", None)
+            line = report(self.run_dir / f"bad_samples_{label}.txt", label) if report is not None else None
+            if line:
+                self.say(f"{when}: {line}")
 
     def _validate(self, epoch: int) -> dict[str, Any]:
         kw = dict(device=self.device, num_batches=len(self.val_loader), num_classes=self.num_classes,
