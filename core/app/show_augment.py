@@ -1,4 +1,4 @@
-"""Pictures of augmentations: a grid of augmented samples of one image, rendered with PIL only.
+"""Pictures of augmentations: a grid of augmented samples of one image, drawn with matplotlib.
 
 ``render_augment_grid(config, image, out_path)`` understands these configs:
 
@@ -11,7 +11,9 @@
 - the name of any registered augment op (``'Rotate'``, ``'Solarize'`` ...), applied with p=1 at
   magnitude 9.
 
-The first cell is always the (resized) input; the others are samples.
+The first cell is always the (resized) input; the others are samples, each titled with what was
+applied to it: the ops a policy drew that changed the image (``Rotate, Solarize``), the crop scale
+or Mixup's λ.
 """
 
 from __future__ import annotations
@@ -26,7 +28,6 @@ from ..errors import ConfigError
 __all__ = ["render_augment_grid", "augment_samples"]
 
 _CELL = 224
-_GAP = 4
 
 
 def _load(image: Any) -> Any:
@@ -37,8 +38,14 @@ def _load(image: Any) -> Any:
     path = Path(image)
     if not path.is_file():
         raise ConfigError(f"image {str(path)!r} does not exist")
-    with Image.open(path) as img:
-        return img.convert("RGB")
+    try:
+        with Image.open(path) as img:
+            return img.convert("RGB")
+    except (OSError, ValueError, Image.DecompressionBombError) as exc:  # UnidentifiedImageError is an OSError
+        raise ConfigError(
+            f"cannot read {str(path)!r} as an image ({type(exc).__name__}: {exc}); give a JPEG, PNG or "
+            "other file Pillow can open"
+        ) from None
 
 
 def _base(img: Any) -> Any:
@@ -66,15 +73,59 @@ def _rrc_samples(img: Any, count: int) -> list[tuple[Any, str]]:
     return out
 
 
+class _Recorder:
+    """Stands in for one op of a policy: calls it and notes its name when it changed the image."""
+
+    def __init__(self, op: Callable[[Any], Any], log: list[str]) -> None:
+        self.op = op
+        self.log = log
+        name = getattr(op, "name", None)
+        self.name = str(name) if isinstance(name, str) else type(op).__name__.replace("AndInterpolation", "")
+
+    def __call__(self, img: Any) -> Any:
+        out = self.op(img)
+        if out is not img:
+            self.log.append(self.name)
+        return out
+
+    def __getattr__(self, item: str) -> Any:
+        return getattr(self.op, item)
+
+
+def _wrap_ops(transform: Any, log: list[str], depth: int = 0) -> Any:
+    """Wrap the ops a policy draws from (``ops`` lists, ``policy`` sub-policy lists, ``transforms`` of a
+    Compose, searched recursively) so that each sample records which ops it went through."""
+    if depth > 4 or transform is None:
+        return transform
+    if getattr(transform, "name", None) is not None and hasattr(transform, "magnitude"):
+        return _Recorder(transform, log)  # a single op
+    found = False
+    for attr in ("transforms", "ops", "policy"):
+        items = getattr(transform, attr, None)
+        if isinstance(items, list):
+            found = True
+            setattr(transform, attr, [
+                [_wrap_ops(op, log, depth + 1) for op in item] if isinstance(item, (list, tuple))
+                else _wrap_ops(item, log, depth + 1) for item in items])
+    if not found and depth > 0 and callable(transform):
+        return _Recorder(transform, log)  # a pipeline step (crop, flip, jitter): named when it acted
+    return transform
+
+
 def _per_image(transform: Callable[[Any], Any], img: Any, count: int) -> list[tuple[Any, str]]:
     from PIL import Image
 
+    log: list[str] = []
+    transform = _wrap_ops(transform, log)
     out = []
     for _ in range(count):
+        log.clear()
         result = transform(img)
         if not isinstance(result, Image.Image):
             raise ConfigError(f"augmentation returned {type(result).__name__}, expected a PIL image")
-        out.append((_resize_crop(result, Image.Resampling.BICUBIC) if result.size != (_CELL, _CELL) else result, ""))
+        caption = ", ".join(log) if log else "no op applied"
+        out.append((_resize_crop(result, Image.Resampling.BICUBIC) if result.size != (_CELL, _CELL) else result,
+                    caption))
     return out
 
 
@@ -121,6 +172,18 @@ def _parse_mix(config: str) -> tuple[str, float]:
     return kind, alpha
 
 
+class _Chain:
+    """Apply ``transforms`` in order (what a Compose does; kept here so the ops inside can be recorded)."""
+
+    def __init__(self, transforms: list[Callable[[Any], Any]]) -> None:
+        self.transforms = transforms
+
+    def __call__(self, img: Any) -> Any:
+        for t in self.transforms:
+            img = t(img)
+        return img
+
+
 def _transform_for(config: str) -> Callable[[Any], Any] | None:
     from .. import factory
     from ..registry import get_registry
@@ -129,7 +192,7 @@ def _transform_for(config: str) -> Callable[[Any], Any] | None:
         from ..data.transforms_factory import create_transform
 
         primary, secondary, _ = create_transform(_CELL, is_training=True, separate=True)
-        return lambda img: secondary(primary(img))
+        return _Chain([primary, secondary])
     for entry in get_registry().entries("augment"):
         if entry.name == config and getattr(entry.spec, "role", None) == "op":
             return factory.create("augment", entry.qualified_name, p=1.0, magnitude=9)
@@ -174,25 +237,29 @@ def render_augment_grid(
     cols: int = 4,
     seed: int | None = 0,
 ) -> Path:
-    """Render a ``rows`` × ``cols`` PNG grid: the input first, then augmented samples. Returns the path."""
-    from PIL import Image, ImageDraw
+    """Render a ``rows`` × ``cols`` PNG grid with matplotlib: the input first, then augmented samples,
+    each titled with what was applied (the ops of a policy, the crop scale, Mixup's λ). Returns the path."""
+    import textwrap
+
+    from matplotlib.backends.backend_agg import FigureCanvasAgg
+    from matplotlib.figure import Figure
 
     if rows < 1 or cols < 1:
         raise ConfigError(f"rows and cols must be >= 1, got rows={rows}, cols={cols}")
     count = rows * cols
     samples = augment_samples(config, image_path, max(1, count - 1), seed=seed)
     cells = [(_base(_load(image_path)), "input"), *samples][:count]
-    grid = Image.new("RGB", (cols * _CELL + (cols + 1) * _GAP, rows * _CELL + (rows + 1) * _GAP), "white")
-    draw = ImageDraw.Draw(grid)
-    for k, (cell, caption) in enumerate(cells):
-        x = _GAP + (k % cols) * (_CELL + _GAP)
-        y = _GAP + (k // cols) * (_CELL + _GAP)
-        grid.paste(cell.convert("RGB"), (x, y))
-        if caption:
-            box = draw.textbbox((x + 4, y + 4), caption)
-            draw.rectangle((box[0] - 2, box[1] - 2, box[2] + 2, box[3] + 2), fill="black")
-            draw.text((x + 4, y + 4), caption, fill="white")
+    fig = Figure(figsize=(2.6 * cols, 2.9 * rows + 0.4), dpi=100, layout="constrained")
+    FigureCanvasAgg(fig)
+    axes = fig.subplots(rows, cols, squeeze=False)
+    for k, ax in enumerate(axes.flat):
+        ax.set_axis_off()
+        if k < len(cells):
+            cell, caption = cells[k]
+            ax.imshow(cell.convert("RGB"))
+            ax.set_title("\n".join(textwrap.wrap(caption or "sample", 30)[:2]), fontsize=9)
+    fig.suptitle(f"pimm show augment {config!r} (seed {seed})", fontsize=11)
     out = Path(out_path)
     out.parent.mkdir(parents=True, exist_ok=True)
-    grid.save(out, format="PNG")
+    fig.savefig(out, format="PNG")
     return out

@@ -1,39 +1,36 @@
-"""Feature-map pictures: what each feature level of a model sees in an image (PIL only).
+"""Feature-map pictures: what each feature level of a model sees in an image, drawn with matplotlib.
 
-Every level becomes one band of the picture: a caption (level, channels, stride, size) above a grid
-of its first ``max_channels`` channels, each channel min-max scaled to grey levels on its own and
-enlarged with nearest-neighbour sampling so that coarse levels stay readable.
+One row per feature level: the input image as the model saw it (after its own eval preprocessing,
+at its input size) on the left, then the level's first ``max_channels`` channels colour-mapped
+(viridis, each channel scaled to its own range), titled with the channel index; the row is labelled
+with the level's channels, stride, spatial size and module. The model can be a registered name
+(``NAME[.TAG]``, ``hf-hub:``, ``local-dir:``), a model directory or a run directory of ``pimm train``
+(its ``best/`` model, else ``last/``).
 """
 
 from __future__ import annotations
 
-import math
 import warnings
 from pathlib import Path
 from typing import Any
 
-__all__ = ["render_feature_maps", "feature_maps_image"]
+from ..errors import ConfigError
 
-CELL = 64  # pixels per channel tile
-GAP = 2
-CAPTION = 16
+__all__ = ["render_feature_maps", "features_figure", "model_name_for"]
 
 
-def _load_input(image_path: str | Path, size: int, mean: Any, std: Any) -> Any:
-    import torch
-    from PIL import Image
-
-    with Image.open(image_path) as img:
-        img = img.convert("RGB")
-        scale = size / min(img.size)
-        w, h = max(size, round(img.width * scale)), max(size, round(img.height * scale))
-        img = img.resize((w, h), Image.BICUBIC)
-        left, top = (w - size) // 2, (h - size) // 2
-        img = img.crop((left, top, left + size, top + size))
-        data = torch.frombuffer(bytearray(img.tobytes()), dtype=torch.uint8).view(size, size, 3)
-    x = data.permute(2, 0, 1).float() / 255.0
-    x = (x - torch.tensor(mean).view(3, 1, 1)) / torch.tensor(std).view(3, 1, 1)
-    return x.unsqueeze(0)
+def model_name_for(model: str) -> str:
+    """The ``create_model`` name for a name, a model directory or a run directory."""
+    path = Path(model).expanduser()
+    if not path.is_dir():
+        return model
+    if (path / "config.json").is_file() and (path / "last").is_dir():  # a run directory
+        sub = path / "best" if (path / "best").is_dir() else path / "last"
+        return f"local-dir:{sub}"
+    if (path / "config.json").is_file():
+        return f"local-dir:{path}"
+    raise ConfigError(f"{str(path)!r} is neither a run directory of pimm train nor a model directory "
+                      "(config.json + model.safetensors)")
 
 
 def _make_model(model: Any, pretrained: bool | None) -> Any:
@@ -42,78 +39,105 @@ def _make_model(model: Any, pretrained: bool | None) -> Any:
 
     if not isinstance(model, str):
         return model
-    if pretrained is False:
-        return create_model(model, features_only=True)
+    name = model_name_for(model)
+    if name.startswith("local-dir:") or pretrained is False:
+        return create_model(name, features_only=True)
     try:
-        return create_model(model, pretrained=True, features_only=True)
+        return create_model(name, pretrained=True, features_only=True)
     except WeightsNotFoundError as exc:
         if pretrained:
             raise
         warnings.warn(f"showing randomly initialised features: {str(exc).splitlines()[0]}", stacklevel=3)
-        return create_model(model, features_only=True)
+        return create_model(name, features_only=True)
 
 
-def feature_maps_image(features: list[Any], infos: list[dict[str, Any]], max_channels: int = 16) -> Any:
-    """A PIL image of feature maps: one captioned band per level, a grid of channels in each."""
+def _input_tensor(net: Any, image_path: str | Path, input_size: int | None) -> tuple[Any, dict[str, Any]]:
+    from PIL import Image
+
+    from ..data import create_transform, resolve_data_config
+
+    overrides: dict[str, Any] = {}
+    if input_size is not None:
+        in_chans = (getattr(net, "pretrained_cfg", None) or {}).get("input_size", (3,))[0]
+        overrides["input_size"] = (in_chans, input_size, input_size)
+    dc = resolve_data_config(overrides, model=net)
+    tf = create_transform(dc["input_size"], is_training=False, interpolation=dc["interpolation"], mean=dc["mean"],
+                          std=dc["std"], crop_pct=dc["crop_pct"], crop_mode=dc.get("crop_mode"))
+    try:
+        with Image.open(image_path) as img:
+            x = tf(img.convert("RGB"))
+    except OSError as exc:
+        raise ConfigError(f"cannot read image {str(image_path)!r}: {exc}") from None
+    return x.unsqueeze(0), dc
+
+
+def features_figure(features: list[Any], infos: list[dict[str, Any]], x: Any, dc: dict[str, Any],
+                    max_channels: int = 8, title: str = "") -> Any:
+    """The matplotlib ``Figure``: per level, the input then ``max_channels`` colour-mapped channels."""
     import torch
-    from PIL import Image, ImageDraw
+    from matplotlib.backends.backend_agg import FigureCanvasAgg
+    from matplotlib.figure import Figure
 
-    cols = max(1, math.ceil(math.sqrt(max_channels)))
-    bands = []
+    levels = len(features)
+    cols = 1 + max(1, min(max_channels, max(int(f.shape[1]) for f in features)))
+    fig = Figure(figsize=(1.9 * cols, 2.0 * levels + 0.5), dpi=100, layout="constrained")
+    FigureCanvasAgg(fig)
+    axes = fig.subplots(levels, cols, squeeze=False)
+    mean = torch.tensor(dc["mean"]).view(-1, 1, 1)
+    std = torch.tensor(dc["std"]).view(-1, 1, 1)
+    shown = (x[0].float() * std + mean).clamp(0, 1)
+    shown = shown.permute(1, 2, 0).numpy() if shown.shape[0] == 3 else shown[0].numpy()
     for level, (fmap, info) in enumerate(zip(features, infos)):
         fmap = fmap[0].detach().float()
-        n = min(max_channels, fmap.shape[0])
-        rows = math.ceil(n / cols)
-        band = Image.new("L", (cols * (CELL + GAP) + GAP, CAPTION + rows * (CELL + GAP) + GAP), 255)
-        draw = ImageDraw.Draw(band)
-        caption = (f"level {level}: {fmap.shape[0]} ch, stride {info.get('reduction')}, "
-                   f"{fmap.shape[1]}x{fmap.shape[2]} ({info.get('module')})")
-        draw.text((GAP, 2), caption, fill=0)
-        for c in range(n):
-            ch = fmap[c]
-            lo, hi = float(ch.min()), float(ch.max())
-            scaled = ((ch - lo) / (hi - lo) * 255.0) if hi > lo else ch * 0.0
-            data = scaled.clamp(0, 255).to(torch.uint8).contiguous()
-            tile = Image.frombytes("L", (data.shape[1], data.shape[0]), bytes(data.flatten().tolist()))
-            tile = tile.resize((CELL, CELL), Image.NEAREST)
-            r, col = divmod(c, cols)
-            band.paste(tile, (GAP + col * (CELL + GAP), CAPTION + GAP + r * (CELL + GAP)))
-        bands.append(band)
-    width = max(b.width for b in bands)
-    out = Image.new("L", (width, sum(b.height for b in bands)), 255)
-    y = 0
-    for band in bands:
-        out.paste(band, (0, y))
-        y += band.height
-    return out
+        row = axes[level]
+        for ax in row:
+            ax.set_axis_off()
+        row[0].imshow(shown, cmap=None if shown.ndim == 3 else "gray")
+        row[0].set_title(f"input {shown.shape[1]}x{shown.shape[0]}", fontsize=8)
+        row[0].text(-0.08, 0.5, f"level {level}\n{fmap.shape[0]} ch, stride {info.get('reduction')}\n"
+                    f"{fmap.shape[1]}x{fmap.shape[2]}\n{info.get('module')}", transform=row[0].transAxes,
+                    ha="right", va="center", fontsize=8)
+        for c in range(min(cols - 1, fmap.shape[0])):
+            row[c + 1].imshow(fmap[c].numpy(), cmap="viridis", interpolation="nearest")
+            row[c + 1].set_title(f"ch {c}", fontsize=8)
+    if title:
+        fig.suptitle(title, fontsize=11)
+    return fig
 
 
 def render_feature_maps(
     model: Any,
     image_path: str | Path,
     out_path: str | Path,
-    max_channels: int = 16,
-    input_size: int = 224,
+    max_channels: int = 8,
+    input_size: int | None = None,
     pretrained: bool | None = None,
 ) -> Path:
-    """Run ``image_path`` through ``model`` (a name or a features_only model) and save its feature maps as a PNG.
+    """Run ``image_path`` through ``model`` and save its feature maps as a PNG; returns the written path.
 
+    ``model``: a name, model directory, run directory or a ``features_only`` module. The input is
+    preprocessed with the model's eval data config at its input size (``input_size`` overrides).
     ``pretrained``: None tries pretrained weights and falls back to random ones with a warning;
-    True requires them; False never loads them. Returns the written path.
+    True requires them; False never loads them (a directory always loads its own weights).
     """
     import torch
 
+    if max_channels < 1:
+        raise ConfigError(f"channels must be >= 1, got {max_channels}")
+    image = Path(image_path)
+    if not image.is_file():
+        raise ConfigError(f"image {str(image)!r} does not exist; pass the path of a PNG or JPEG file")
     net = _make_model(model, pretrained).eval()
-    cfg = getattr(net, "pretrained_cfg", None) or {}
-    mean, std = cfg.get("mean", (0.485, 0.456, 0.406)), cfg.get("std", (0.229, 0.224, 0.225))
-    x = _load_input(image_path, input_size, mean, std)
+    x, dc = _input_tensor(net, image, input_size)
     with torch.no_grad():
         outs = net(x)
     if isinstance(outs, dict):
         outs = list(outs.values())
     info = net.feature_info
     infos = info.get_dicts() if hasattr(info, "get_dicts") else list(info)
+    title = f"feature maps of {model if isinstance(model, str) else type(model).__name__}"
+    fig = features_figure(list(outs), infos, x, dc, max_channels, title=title)
     out = Path(out_path)
     out.parent.mkdir(parents=True, exist_ok=True)
-    feature_maps_image(list(outs), infos, max_channels).save(out, format="PNG")
+    fig.savefig(out, format="png")
     return out
