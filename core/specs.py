@@ -209,6 +209,11 @@ class PretrainedCfg(BaseModel):
     paper_ids: str | tuple[str, ...] | None = None
     notes: tuple[str, ...] | None = None
     sha256: str | None = Field(default=None, description="Expected sha256 of the weight file, when known.")
+    hash_prefix: str | None = Field(
+        default=None,
+        description="Leading hex digits of the sha256 of the file at `url` (torch hub's 'name-<prefix>.pth' "
+        "convention); checked when that file is used.",
+    )
 
     @property
     def has_weights(self) -> bool:

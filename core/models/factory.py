@@ -82,7 +82,7 @@ def read_saved_config(source: str, location: str, cache_dir: Any = None) -> tupl
     options = dict(pimm_part.get("options") or config.get("model_args") or {})
     known = set(PretrainedCfg.model_fields)
     cfg_data = {k: v for k, v in (config.get("pretrained_cfg") or {}).items() if k in known}
-    for key in ("url", "file", "hf_hub_id", "hf_hub_filename", "sha256", "state_dict"):
+    for key in ("url", "file", "hf_hub_id", "hf_hub_filename", "sha256", "hash_prefix", "state_dict"):
         cfg_data.pop(key, None)
     if "num_classes" in config:
         cfg_data["num_classes"] = config["num_classes"]

@@ -24,7 +24,7 @@ from ..errors import ConfigError
 
 __all__ = ["save_pretrained"]
 
-_LOCATION_KEYS = ("url", "file", "hf_hub_id", "hf_hub_filename", "source", "sha256")
+_LOCATION_KEYS = ("url", "file", "hf_hub_id", "hf_hub_filename", "source", "sha256", "hash_prefix")
 
 
 def _jsonable(value: Any, what: str) -> Any:

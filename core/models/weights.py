@@ -156,6 +156,8 @@ def _missing_message(cfg: PretrainedCfg, label: str, cache_dir: Any, problems: l
     lines.append("  - or pass the path of any copy: create_model(..., pretrained_cfg_overlay=dict(file='/path/to/weights'))")
     if cfg.sha256:
         lines.append(f"The file must have sha256 {cfg.sha256}.")
+    elif cfg.hash_prefix and cfg.url:
+        lines.append(f"Its sha256 must start with {cfg.hash_prefix}.")
     return "\n".join(lines)
 
 
@@ -187,7 +189,7 @@ def resolve_weights(cfg: PretrainedCfg, cache_dir: str | os.PathLike[str] | None
     if cfg.url and not hub_only:
         url_dest = hub.torch_hub_checkpoint_dir(cache_dir) / hub.url_filename(cfg.url)
         if url_dest.is_file():
-            return _checked(url_dest, cfg)
+            return _checked(url_dest, cfg, from_url=True)
     problems: list[str] = []
     if hub.hub_offline():
         problems.append("offline mode is on (HF_HUB_OFFLINE / PIMM_OFFLINE)")
@@ -200,7 +202,7 @@ def resolve_weights(cfg: PretrainedCfg, cache_dir: str | os.PathLike[str] | None
             problems.append(f"no network: cannot resolve the host of {cfg.url}")
         elif url_dest is not None and cfg.url:
             try:
-                return _checked(hub.download_url(cfg.url, url_dest), cfg)
+                return _checked(hub.download_url(cfg.url, url_dest), cfg, from_url=True)
             except ChecksumError:
                 raise
             except Exception as exc:
@@ -208,23 +210,29 @@ def resolve_weights(cfg: PretrainedCfg, cache_dir: str | os.PathLike[str] | None
     raise WeightsNotFoundError(_missing_message(cfg, label, cache_dir, problems))
 
 
-def verify_sha256(path: str | os.PathLike[str], expected: str) -> None:
-    """Raise :class:`ChecksumError` unless the file's sha256 equals ``expected`` (hex, any case)."""
+def verify_sha256(path: str | os.PathLike[str], expected: str, prefix: bool = False) -> None:
+    """Raise :class:`ChecksumError` unless the file's sha256 equals ``expected`` (hex, any case).
+
+    With ``prefix=True`` the digest only has to start with ``expected`` (torch hub's file-name hashes).
+    """
     digest = hashlib.sha256()
     with open(path, "rb") as handle:
         for block in iter(lambda: handle.read(1 << 20), b""):
             digest.update(block)
     got = digest.hexdigest()
-    if got != expected.strip().lower():
+    want = expected.strip().lower()
+    if (not got.startswith(want)) if prefix else got != want:
         raise ChecksumError(
-            f"sha256 of {str(path)!r} is {got}, expected {expected}: the file is corrupt or not the "
+            f"sha256 of {str(path)!r} is {got}, expected {expected}{'...' if prefix else ''}: the file is corrupt or not the "
             "expected weights; delete it and fetch it again"
         )
 
 
-def _checked(path: Path, cfg: PretrainedCfg) -> Path:
+def _checked(path: Path, cfg: PretrainedCfg, from_url: bool = False) -> Path:
     if cfg.sha256:
         verify_sha256(path, cfg.sha256)
+    elif from_url and cfg.hash_prefix:
+        verify_sha256(path, cfg.hash_prefix, prefix=True)
     return path
 
 
