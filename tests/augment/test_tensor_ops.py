@@ -28,16 +28,68 @@ def _batch(n: int = 6, c: int = 3, size: int = 32, seed: int = 0) -> torch.Tenso
     return (base.unsqueeze(0) + noise).remainder(256).to(torch.uint8)
 
 
+_STOCHASTIC = {"Cutout", "GaussianBlurRand"}
+_PIL_MODES = {1: "L", 3: "RGB", 4: "RGBA"}
+
+
+def _pil_results(op, sample: torch.Tensor) -> list[np.ndarray]:
+    """The PIL op at magnitude 8 on one (C, H, W) uint8 sample, for each sign the op can draw."""
+    from PIL import Image
+
+    from pimm.core.data.augment import pil_fill
+
+    mode = _PIL_MODES[sample.shape[0]]
+    arr = sample.permute(1, 2, 0).numpy()
+    img = Image.fromarray(arr[..., 0] if mode == "L" else np.ascontiguousarray(arr), mode)
+    results = []
+    for sign in ((1.0, -1.0) if op.signed else (1.0,)):
+        out = op.apply_pil(img, *op.level_args(0.8, sign), resample=Image.Resampling.BILINEAR,
+                           fill=pil_fill(mode, op.hparams.img_mean))
+        results.append(np.asarray(out).astype(int).reshape(arr.shape))
+    return results
+
+
 @pytest.mark.parametrize("name", ALL_OPS)
 @pytest.mark.parametrize("channels", [1, 3, 4, 13])
 def test_every_op_runs_on_any_channel_count(name, channels):
+    """Shape and dtype kept, and the values are right: every sample equals the PIL op at the same
+    magnitude (1/3/4 channels), the op changes a low-contrast image (a do-nothing op fails), and
+    float input gives the uint8 result within rounding."""
     op = core.create("augment", name, p=1.0, magnitude=8, hparams=HP)
+    x = (_batch(3, channels).float() * 0.7 + 40).to(torch.uint8)  # levels 40..218: not full range
     torch.manual_seed(0)
-    x = _batch(3, channels)
     out = op(x)
     assert out.shape == x.shape and out.dtype == torch.uint8
+    saturation = name in ("Color", "ColorIncreasing", "Desaturate")
+    if not (saturation and channels == 1):  # saturation of a single channel is the identity
+        changed = [not torch.equal(out[i], x[i]) for i in range(x.shape[0])]
+        # GaussianBlurRand may draw a radius too small to move any 8-bit level
+        assert all(changed) or (name == "GaussianBlurRand" and any(changed)), f"{name} left samples unchanged"
+    if channels in _PIL_MODES and name not in _STOCHASTIC:
+        for i in range(x.shape[0]):
+            got = out[i].permute(1, 2, 0).numpy().astype(int)
+            diff = min((np.abs(got - ref) for ref in _pil_results(op, x[i])), key=lambda d: d.mean())
+            assert diff.mean() <= 0.5 and (diff > 1).mean() <= 0.01, (name, channels, i, diff.mean())
+    torch.manual_seed(0)
     out_f = op(x.float() / 255)
     assert out_f.dtype == torch.float32 and 0.0 <= float(out_f.min()) and float(out_f.max()) <= 1.0
+    if name not in _STOCHASTIC:
+        assert (out_f * 255 - out.float()).abs().mean() < 1.5, name
+
+
+@pytest.mark.parametrize("name", [s.name for s in OP_SPECS if "signed" in s.tags])
+def test_signed_ops_draw_each_sign_per_sample(name):
+    """16 copies of one image: some samples get the + argument, some the - one (50/50 per sample)."""
+    op = core.create("augment", name, p=1.0, magnitude=8, hparams=HP)
+    x = (_batch(1).float() * 0.7 + 40).to(torch.uint8).repeat(16, 1, 1, 1)
+    torch.manual_seed(0)
+    out = op(x)
+    plus, minus = _pil_results(op, x[0])
+    sides = []
+    for i in range(16):
+        got = out[i].permute(1, 2, 0).numpy().astype(int)
+        sides.append(np.abs(got - plus).mean() < np.abs(got - minus).mean())
+    assert 2 <= sum(sides) <= 14, (name, sum(sides))
 
 
 def test_pixel_ops_keep_the_fourth_channel():
