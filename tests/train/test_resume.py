@@ -145,3 +145,23 @@ def test_best_epoch_before_the_last_survives_a_resume(tiny_folder: Path, tmp_pat
     summary = json.loads((run / "summary.json").read_text())
     assert (summary["best_metric"], summary["best_epoch"]) == (90.0, 2)
     assert same_weights(run / "best", tmp_path / "epoch2") and not same_weights(run / "last", tmp_path / "epoch2")
+
+
+def test_run_of_an_older_pimm_layout_resumes_and_is_adopted(one_epoch: Path, tmp_path: Path,
+                                                             capsys: pytest.CaptureFixture[str]) -> None:
+    from pimm.core.app.train.checkpoint import CHECKPOINT_DIR, LINKED
+
+    run = _copy(one_epoch, tmp_path / "run")
+    for name in LINKED:  # the layout before committed generations: real files in the run directory
+        link = run / name
+        if link.is_symlink():
+            target = link.resolve()
+            link.unlink()
+            (shutil.copytree if target.is_dir() else shutil.copyfile)(target, link)
+    shutil.rmtree(run / CHECKPOINT_DIR)
+    rows = (run / "metrics.csv").read_text()
+    assert main(["train", "--resume", str(run), "--epochs", "2"]) == 0
+    assert "moved the checkpoint of an older pimm" in capsys.readouterr().out
+    assert all((run / name).is_symlink() for name in ("last", "best", "state.pt", "metrics.csv"))
+    text = (run / "metrics.csv").read_text()
+    assert text.startswith(rows) and len(text.splitlines()) == 3

@@ -145,13 +145,55 @@ def epochs_done(run_dir: str | Path) -> int | None:
         return None
 
 
+def _adopt_legacy(run: Path) -> list[str]:
+    """Make the files of a run written by older pimm (real ``last/``, ``state.pt`` ... in the run directory)
+    the first generation: hard-linked into it, committed, then each replaced by its link."""
+    notices = []
+    if _current(run) is None and (run / STATE_FILE).is_file() and not (run / STATE_FILE).is_symlink():
+        notices.append(_commit_legacy(run))
+    if _current(run) is not None:
+        for item in LINKED:  # the generation is committed: old copies give way to links
+            src = run / item
+            if src.is_dir() and not src.is_symlink():
+                shutil.rmtree(src)
+            elif src.is_file() and not src.is_symlink():
+                src.unlink()
+    return notices
+
+
+def _commit_legacy(run: Path) -> str:
+    root = _root(run)
+    root.mkdir(exist_ok=True)
+    name = f"gen-{epochs_done(run) or 0:06d}"
+    tmp = root / f"{name}.tmp"
+    if tmp.exists():
+        shutil.rmtree(tmp)
+    tmp.mkdir()
+    for item in LINKED:
+        src = run / item
+        if src.is_dir() and not src.is_symlink():
+            _link_tree(src, tmp / item)
+        elif src.is_file() and not src.is_symlink():
+            shutil.copy2(src, tmp / item)
+    _finish_tree(tmp)
+    os.replace(tmp, root / name)
+    link_tmp = root / f"{CURRENT}.tmp"
+    if link_tmp.is_symlink():
+        link_tmp.unlink()
+    os.symlink(name, link_tmp)
+    os.replace(link_tmp, root / CURRENT)
+    _fsync_dir(root)
+    return f"moved the checkpoint of an older pimm into {CHECKPOINT_DIR}/{name} (committed checkpoints)"
+
+
 def recover(run_dir: str | Path) -> list[str]:
-    """Remove what an interrupted commit left behind; return one notice per removed item."""
+    """Remove what an interrupted commit left behind (and adopt an older pimm's layout); one notice per item."""
+    adopted = _adopt_legacy(Path(run_dir))
     root = _root(Path(run_dir))
     if not root.is_dir():
-        return []
+        return adopted
     current = _current(Path(run_dir))
-    notices = []
+    notices = adopted
     for item in sorted(root.iterdir()):
         if item.name == CURRENT or (current is not None and item.resolve() == current.resolve()):
             continue
