@@ -177,7 +177,7 @@ def _cmd_plugins(args: argparse.Namespace) -> int:
         return EXIT_OK
     rows = []
     for r in records:
-        counts = ", ".join(f"{r.counts[k]} {k}{'' if r.counts[k] == 1 else 's'}" for k in KINDS if r.counts.get(k))
+        counts = ", ".join(f"{r.counts[k]} {k if r.counts[k] == 1 else plural(k)}" for k in KINDS if r.counts.get(k))
         rows.append((r.name, r.distribution or "-", r.version or "-", r.source, r.status, counts or "-"))
     _print_table(rows, ("plugin", "distribution", "version", "source", "status", "provides"))
     for r in records:
