@@ -10,6 +10,6 @@ from .._lazy import lazy_exports
 
 _NAMES = ("TrainConfig", "DEMO_PROFILE", "load_config_file", "make_config", "run_training", "RunResult",
           "TrainingError", "ValidateConfig", "run_validation", "export_model", "ExportError",
-          "ensure_demo_dataset", "demo_root", "ModelEma", "LRSchedule", "plot_curves", "read_metrics")
+          "ensure_demo_dataset", "demo_root", "ModelEma", "RunSchedule", "create_schedule", "plot_curves", "read_metrics")
 
 __getattr__, __dir__ = lazy_exports(__name__, {name: "pimm.core.app.train" for name in _NAMES})

@@ -25,7 +25,8 @@ _LAZY: dict[str, str] = {
     "ensure_demo_dataset": ".demo_data",
     "demo_root": ".demo_data",
     "ModelEma": ".ema",
-    "LRSchedule": ".schedule",
+    "RunSchedule": ".schedule",
+    "create_schedule": ".schedule",
     "plot_curves": ".plot",
     "read_metrics": ".metrics",
 }
