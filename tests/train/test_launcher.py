@@ -53,6 +53,28 @@ def test_a_dying_worker_fails_the_run_fast(tiny_folder: Path, tmp_path: Path) ->
     assert list((tmp_path / "tmp").glob("pimm-*")) == []
 
 
+def test_sigterm_to_the_launcher_stops_workers_and_removes_temporary_files(tiny_folder: Path, tmp_path: Path) -> None:
+    import signal
+
+    env = _env(tmp_path, PIMM_TEST_SLEEP="60")
+    cmd = [sys.executable, "-m", "pimm.core.app.cli", "train", "--nproc", "2", *_train_args(tiny_folder, tmp_path)]
+    proc = subprocess.Popen(cmd, env=env, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, text=True)
+    try:
+        deadline = time.monotonic() + 120
+        while not list((tmp_path / "tmp").glob("pimm-launch-*/config.json")) and time.monotonic() < deadline:
+            time.sleep(0.2)  # the payload is written just before the workers start
+        assert list((tmp_path / "tmp").glob("pimm-launch-*")), "the launcher did not start its workers"
+        time.sleep(2.0)
+        proc.send_signal(signal.SIGTERM)
+        _, err = proc.communicate(timeout=60)
+    finally:
+        if proc.poll() is None:
+            proc.kill()
+    assert proc.returncode != 0
+    assert list((tmp_path / "tmp").glob("pimm-*")) == [], err[-2000:]
+    assert not (tmp_path / "run").exists()
+
+
 def test_torchrun_restart_continues_from_the_last_checkpoint(tiny_folder: Path, tmp_path: Path) -> None:
     env = _env(tmp_path)
     env.pop("PIMM_PLUGINS")
