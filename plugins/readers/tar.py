@@ -11,7 +11,7 @@ from pimm.core.data.reader import Reader
 from pimm.core.registry import natural_key
 
 from .labels import DatasetError, index_labels, normalize_extensions
-from .tar_index import _pread, cached_index, scan_tar
+from .tar_index import _pread, cached_index, scan_tar, validate_tar_index
 
 INDEX_SUFFIX = "pimm-index"
 
@@ -69,7 +69,7 @@ class ReaderImageInTar(Reader):
         self.skipped_members: list[tuple[str, str, str]] = []
         exts = self.extensions
         for tar_i, tar in enumerate(self.tars):
-            index = cached_index(tar, INDEX_SUFFIX, scan_tar, cache_index, cache_dir)
+            index = cached_index(tar, INDEX_SUFFIX, scan_tar, cache_index, cache_dir, validate_tar_index)
             tar_label = "" if self.root_is_tar else os.path.splitext(os.path.basename(tar))[0]
             self.skipped_members.extend((tar, n, r) for n, r in index["skipped"])
             names = index["names"]

@@ -29,7 +29,19 @@ from pimm.core.data.reader import IterableReader
 from pimm.core.registry import natural_key
 
 from .labels import DatasetError, index_labels
-from .tar_index import _pread, cached_index, check_not_compressed, scan_members
+from .tar_index import (
+    BLOCK,
+    BadIndex,
+    _pread,
+    cached_index,
+    check_extent,
+    check_name,
+    check_no_hidden_members,
+    check_not_compressed,
+    check_skipped,
+    scan_members,
+    spot_check_headers,
+)
 
 INDEX_SUFFIX = "pimm-wds-index"
 _TEXT_EXTS = {"cls", "cls.txt", "label", "target", "txt", "cls2", "json"}
@@ -99,6 +111,30 @@ def scan_shard(path: str, fd: int) -> dict[str, Any]:
     return {"samples": samples, "skipped": skipped}
 
 
+def validate_shard_index(data: dict[str, Any], archive_size: int, fd: int) -> None:
+    """Raise :class:`BadIndex` unless ``data`` is a well-formed sample table of this shard."""
+    samples = data.get("samples")
+    if not isinstance(samples, list) or len(samples) > archive_size // BLOCK:
+        raise BadIndex("'samples' must be a list no longer than the shard has headers")
+    offsets: list[int] = []
+    for i, row in enumerate(samples):
+        if not (isinstance(row, list) and len(row) == 3 and isinstance(row[1], dict) and isinstance(row[2], dict)):
+            raise BadIndex(f"sample {i}: rows are [key, {{ext: [offset, size]}}, {{ext: text}}]")
+        key, members, texts = row
+        check_name(key, f"sample {i}")
+        for ext, extent in members.items():
+            if not (isinstance(ext, str) and isinstance(extent, list) and len(extent) == 2):
+                raise BadIndex(f"sample {i}: member {ext!r} must be [offset, size]")
+            check_extent(extent[0], extent[1], archive_size, f"sample {i} member {ext!r}")
+            offsets.append(extent[0])
+        if not all(isinstance(k, str) and k in members and isinstance(v, str) and len(v) <= 4096
+                   for k, v in texts.items()):
+            raise BadIndex(f"sample {i}: text members must be short strings of its own members")
+    check_skipped(data.get("skipped"), archive_size)
+    spot_check_headers(fd, offsets)
+    check_no_hidden_members(fd, offsets, [size for row in samples for _, size in row[1].values()], archive_size)
+
+
 def _raw_label(texts: dict[str, str], target_key: tuple[str, ...]) -> str | None:
     for key in target_key:
         if key in texts:
@@ -156,7 +192,7 @@ class ReaderWds(IterableReader):
         self.skipped_members: list[tuple[str, str, str]] = []
         shard_samples: list[list[tuple[int, int, str, str | None]]] = []
         for shard in self.shards:
-            index = cached_index(shard, INDEX_SUFFIX, scan_shard, cache_index, cache_dir)
+            index = cached_index(shard, INDEX_SUFFIX, scan_shard, cache_index, cache_dir, validate_shard_index)
             self.skipped_members.extend((shard, n, r) for n, r in index["skipped"])
             rows = []
             for key, members, texts in index["samples"]:
