@@ -9,14 +9,13 @@ import torch
 from pimm import core
 from pimm.core.data import augment_policy_from_config, rand_augment_transform
 from pimm.core.errors import ConfigError
+from pimm.core.factory import load_target, resolve
 from pimm.core.data.augment import AugmentOp, TensorCtx, WorkInfo, fill_values, from_work, to_work
 from pimm.plugins.augment.op_specs import OP_SPECS
 
 ALL_OPS = [spec.name for spec in OP_SPECS]
-UINT8_NATIVE = {
-    "AutoContrast", "Equalize", "Invert", "Posterize", "PosterizeIncreasing", "PosterizeOriginal",
-    "Solarize", "SolarizeIncreasing", "SolarizeAdd",
-}
+# the 8-bit-level ops that run on uint8 batches directly
+UINT8_NATIVE = {spec.name for spec in OP_SPECS if getattr(load_target(resolve("augment", spec.name)), "uint8_native", False)}
 HP = {"img_mean": (124, 116, 104), "interpolation": "bilinear", "translate_const": 10}
 
 
