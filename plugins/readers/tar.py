@@ -11,7 +11,9 @@ from pimm.core.data.reader import Reader
 from pimm.core.registry import natural_key
 
 from .labels import DatasetError, index_labels, normalize_extensions
-from .tar_index import _pread, cached_index, scan_tar, validate_tar_index
+from .index_cache import cached_index
+from .index_checks import validate_tar_index
+from .tar_index import _pread, scan_tar
 
 INDEX_SUFFIX = "pimm-index"
 

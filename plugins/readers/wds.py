@@ -29,19 +29,16 @@ from pimm.core.data.reader import IterableReader
 from pimm.core.registry import natural_key
 
 from .labels import DatasetError, index_labels
-from .tar_index import (
-    BLOCK,
+from .index_cache import cached_index
+from .index_checks import (
     BadIndex,
-    _pread,
-    cached_index,
     check_extent,
     check_name,
     check_no_hidden_members,
-    check_not_compressed,
     check_skipped,
-    scan_members,
     spot_check_headers,
 )
+from .tar_index import BLOCK, _pread, check_not_compressed, scan_members
 
 INDEX_SUFFIX = "pimm-wds-index"
 _TEXT_EXTS = {"cls", "cls.txt", "label", "target", "txt", "cls2", "json"}

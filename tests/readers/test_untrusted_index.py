@@ -16,7 +16,7 @@ import pytest
 from reader_helpers import make_shards, make_tar, png_bytes
 
 from pimm.core import create
-from pimm.plugins.readers import tar_index
+from pimm.plugins.readers import index_cache
 
 NAMES = ["a/1.png", "a/2.png", "b/3.png", "b/4.png"]
 
@@ -80,7 +80,7 @@ def test_giant_index_file_is_not_parsed(tmp_path, monkeypatch):
     path = make_tar(str(tmp_path / "d.tar"), {n: png_bytes() for n in NAMES})
     create("reader", "tar", root=path)
     cache = path + ".pimm-index.json"
-    limit = tar_index._INDEX_BYTES_FLOOR + tar_index._INDEX_BYTES_PER_ARCHIVE_BYTE * os.path.getsize(path)
+    limit = index_cache._INDEX_BYTES_FLOOR + index_cache._INDEX_BYTES_PER_ARCHIVE_BYTE * os.path.getsize(path)
     with open(cache, "r+") as f:
         f.seek(limit + 10)
         f.write(" ")  # a valid JSON document with a huge tail of padding
@@ -88,7 +88,7 @@ def test_giant_index_file_is_not_parsed(tmp_path, monkeypatch):
     def refuse(*args, **kwargs):
         raise AssertionError("a giant index was parsed")
 
-    monkeypatch.setattr(tar_index.json, "load", refuse)
+    monkeypatch.setattr(index_cache.json, "load", refuse)
     assert create("reader", "tar", root=path).filenames() == NAMES
 
 
