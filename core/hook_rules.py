@@ -3,7 +3,8 @@
 pluggy itself checks signatures (``check_pending``); these rules add what pimm's way of calling
 hooks needs: every hookimpl names a known hook (a misspelling gets the closest name), and the
 argument-free collection hooks carry no ordering or wrapping marker, because pimm calls them one
-plugin at a time and such a marker could only be silently ignored.
+plugin at a time and such a marker could only be silently ignored; and a plugin implements each
+hook once (a second implementation through ``specname=`` would be silently dropped).
 """
 
 from __future__ import annotations
@@ -29,6 +30,7 @@ def hook_problem(pm: pluggy.PluginManager, obj: Any) -> str | None:
         attributes = dir(obj)
     except Exception:  # an object whose dir() fails: let pluggy report what it finds
         return None
+    seen: dict[str, str] = {}
     for attr in attributes:
         try:
             opts = pm.parse_hookimpl_opts(obj, attr)
@@ -43,6 +45,10 @@ def hook_problem(pm: pluggy.PluginManager, obj: Any) -> str | None:
             close = difflib.get_close_matches(hook, known, n=1, cutoff=0.6)
             hint = f" (did you mean {close[0]!r}?)" if close else ""
             return f"unknown hook {hook!r}{hint}; pimm's hooks are: {', '.join(sorted(known))}"
+        if hook in seen:
+            return (f"{hook} is implemented twice ({seen[hook]!r} and {attr!r}, through specname=); pimm calls "
+                    "one implementation per plugin and hook: return every spec from one function")
+        seen[hook] = attr
         caller = getattr(pm.hook, hook)
         argument_free = caller.spec is not None and not caller.spec.argnames
         markers = [m for m in ORDER_MARKERS if opts.get(m)]

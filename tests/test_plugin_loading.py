@@ -447,3 +447,18 @@ def test_pimm_plugins_module_names_its_distribution_even_after_an_earlier_scan(s
     monkeypatch.setenv("PIMM_PLUGINS", "fake_other")
     rec = records()["fake_other"]
     assert (rec.distribution, rec.version, rec.status) == ("fake-other", "4.5", "active")
+
+
+def test_one_hook_implemented_twice_through_specname_is_rejected(site):
+    class Twice:
+        @core.hookimpl
+        def pimm_pools(self):
+            return []
+
+        @core.hookimpl(specname="pimm_pools")
+        def more_pools(self):
+            return []
+
+    with pytest.warns(PimmPluginWarning, match="pimm_pools is implemented twice"):
+        core.register_plugin(Twice(), name="twice")
+    assert records()["twice"].status == "failed"
