@@ -178,13 +178,18 @@ def _add_validate(sub: argparse._SubParsersAction) -> None:
     p.add_argument("--num-classes", type=int, help="classifier outputs (default: the checkpoint's)")
     p.add_argument("--batch-size", "-b", type=int, help="batch size (default 128)")
     p.add_argument("--input-size", type=int, nargs="+", metavar="N", help="override the input size")
-    p.add_argument("--use-test-size", action="store_true", default=None, help="use the model's test input size")
+    p.add_argument("--use-train-size", action="store_true", default=None,
+                   help="evaluate at the train input size; by default the model's test size is used when it has one")
+    p.add_argument("--use-test-size", action="store_true", default=None, help=argparse.SUPPRESS)  # the default now
     p.add_argument("--crop-pct", type=float, help="override the eval crop fraction")
-    p.add_argument("--per-class", action="store_true", default=None, help="print per-class accuracy")
+    p.add_argument("--per-class", action="store_true", default=None,
+                   help="precision, recall, F1 per class; writes per_class.csv, confusion.csv and confusion.png")
+    p.add_argument("--output", "-o", help="folder for the --per-class files (default: RUN/eval-SPLIT, else ./pimm-validate)")
     p.add_argument("--ema", action="store_true", default=None, help="evaluate last_ema/ of a run directory")
     p.add_argument("--amp", nargs="?", const="bf16", help="mixed precision: bf16 or fp16")
     p.add_argument("--channels-last", action="store_true", default=None)
-    p.add_argument("--workers", "-j", type=int)
+    p.add_argument("--workers", "-j", type=int, help="DataLoader workers (default: a few per process)")
+    p.add_argument("--threads", type=int, help="torch threads per process")
     p.add_argument("--device", help="auto, cpu, cuda, cuda:N")
     p.add_argument("--nproc", type=int, help="evaluate with N local processes")
     p.add_argument("--results", help="write the metrics to this JSON file")

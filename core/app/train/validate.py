@@ -33,9 +33,15 @@ class ValidateConfig(BaseModel):
     num_classes: Optional[int] = Field(None, ge=1, description="Classifier outputs (names: reset the head).")
     batch_size: int = Field(128, ge=1, description="Batch size per process.")
     input_size: Optional[Union[int, tuple[int, int, int]]] = Field(None, description="Override the input size.")
-    use_test_size: bool = Field(False, description="Use the model's test input size and crop.")
+    use_train_size: bool = Field(False, description="Evaluate at the train input size and crop, not the model's "
+                                 "test size (timm validate.py's --use-train-size).")
+    use_test_size: bool = Field(True, description="Use the model's test input size and crop when it has one "
+                                "(the default, as timm's validate.py; kept for older command lines).")
     crop_pct: Optional[float] = Field(None, gt=0, le=1, description="Override the eval crop fraction.")
-    per_class: bool = Field(False, description="Report accuracy per class.")
+    per_class: bool = Field(False, description="Report precision, recall and F1 per class and write per_class.csv, "
+                            "confusion.csv and confusion.png.")
+    output: Optional[str] = Field(None, description="Folder for the per-class files (default: RUN/eval-SPLIT for a "
+                                  "run, else ./pimm-validate).")
     ema: bool = Field(False, description="Evaluate a run's last_ema/ model.")
     amp: Optional[Literal["bf16", "fp16"]] = Field(None, description="Mixed precision.")
     channels_last: bool = Field(False, description="Channels-last memory format.")
@@ -91,7 +97,7 @@ def _validate(cfg: ValidateConfig) -> dict[str, Any]:
             raise ConfigError(f"the model has {outputs} classes but the dataset has {classes}: evaluate it on data "
                               f"with {outputs} classes, or pass a checkpoint trained on this data")
         num_classes = outputs or classes
-        dc = setup.data_config_for(_Overrides(cfg), model, use_test_size=cfg.use_test_size)
+        dc = setup.data_config_for(_Overrides(cfg), model, use_test_size=cfg.use_test_size and not cfg.use_train_size)
         dataset.transform = setup.eval_transform(dc)
         model.to(device).eval()
         if cfg.channels_last:
@@ -109,9 +115,14 @@ def _validate(cfg: ValidateConfig) -> dict[str, Any]:
         result["wall_s"] = time.perf_counter() - start
         result.update(source=src.location, input_size=list(dc["input_size"]), crop_pct=dc["crop_pct"])
         if cfg.per_class:
+            from .class_report import class_metrics
+
             names = setup.class_names(dataset, num_classes)
             result["per_class"] = {names[i]: (100.0 * c / t if t else None)
                                    for i, (c, t) in enumerate(zip(result["class_correct"], result["class_total"]))}
+            result["class_metrics"] = class_metrics(result["confusion"], names)
+            if info.is_main:
+                result["class_files"] = _write_class_files(result["confusion"], names, cfg, src, data)
         if info.is_main:
             _report(result, cfg)
         return result
@@ -123,13 +134,37 @@ def _report(result: dict[str, Any], cfg: ValidateConfig) -> None:
     print(f"top-1 {result['top1']:.2f}%  top-5 {result['top5']:.2f}%  loss {result['loss']:.4f}  "
           f"({result['count']} images, {result['img_s']:.0f} img/s)")
     if cfg.per_class:
-        width = max(len(n) for n in result["per_class"]) if result["per_class"] else 5
-        for i, (name, acc) in enumerate(result["per_class"].items()):
-            total = result["class_total"][i]
-            shown = "-" if acc is None else f"{acc:6.2f}%"
-            print(f"  {name:<{width}}  {shown}  ({result['class_correct'][i]}/{total})")
+        rows = result["class_metrics"]
+        width = max([len(r["name"]) for r in rows] + [5])
+
+        def pct(value: Any) -> str:
+            return "     -" if value is None else f"{100 * value:6.2f}"
+
+        print(f"  {'class':<{width}}  recall  precision      F1  (correct/images)")
+        for r in rows:
+            print(f"  {r['name']:<{width}}  {pct(r['recall'])}%    {pct(r['precision'])}%  {pct(r['f1'])}%  "
+                  f"({r['correct']}/{r['support']})")
+        files = result.get("class_files") or {}
+        if files:
+            print(f"per-class metrics: {files['per_class']}; confusion matrix: {files['confusion']} "
+                  f"and {files['picture']}")
     if cfg.results:
         Path(cfg.results).write_text(json.dumps(result, indent=2) + "\n")
+
+
+def _write_class_files(confusion: list[list[int]], names: list[str], cfg: ValidateConfig, src: Any,
+                       data: Any) -> dict[str, str]:
+    from .class_report import write_class_report
+
+    if cfg.output:
+        out = Path(cfg.output)
+    elif src.run_dir is not None:
+        out = Path(src.run_dir) / f"eval-{cfg.split}"
+    else:
+        out = Path("pimm-validate")
+    where = Path(src.location)
+    title = f"{where.parent.name}/{where.name} on {Path(data).name if data else 'demo'} [{cfg.split}]"
+    return {k: str(v) for k, v in write_class_report(confusion, names, out, title).items()}
 
 
 class _DataArgs:
