@@ -12,11 +12,22 @@ from ..errors import ConfigError
 __all__ = ["load_class_map"]
 
 
+#: Class indices at or above this are refused: a classifier with that many outputs cannot be built
+#: (ten million classes is far beyond any real label set, and still a sane head size).
+MAX_CLASS_INDEX = 10_000_000
+
+
 def _check_map(mapping: Mapping[Any, Any], where: str) -> dict[str, int]:
     result: dict[str, int] = {}
     for name, index in mapping.items():
         if isinstance(index, bool) or not isinstance(index, int) or index < 0:
             raise ConfigError(f"class map {where}: class {name!r} maps to {index!r}; indices must be ints >= 0")
+        if index >= MAX_CLASS_INDEX:
+            shown = f"{index}" if index < 10**30 else f"a {len(str(index))}-digit number" if index < 10**4000 else "a huge number"
+            raise ConfigError(
+                f"class map {where}: class {name!r} maps to {shown}; class indices must be below "
+                f"{MAX_CLASS_INDEX:,} (the model gets one output per index up to the largest)"
+            )
         result[str(name)] = index
     if not result:
         raise ConfigError(f"class map {where} is empty; give at least one class")
@@ -48,8 +59,8 @@ def load_class_map(map_or_file: Mapping[str, int] | str | os.PathLike[str], root
         with open(path, encoding="utf-8") as f:
             try:
                 data = json.load(f)
-            except json.JSONDecodeError as exc:
-                raise ConfigError(f"class map {path!r} is not valid JSON: {exc}") from None
+            except (ValueError, RecursionError) as exc:  # bad JSON, integers of thousands of digits, deep nesting
+                raise ConfigError(f"class map {path!r} is not valid JSON: {str(exc)[:200]}") from None
         if isinstance(data, list) and all(isinstance(n, str) for n in data):
             return _check_map({n: i for i, n in enumerate(data)}, repr(path))
         if isinstance(data, dict):

@@ -132,6 +132,19 @@ def validate_shard_index(data: dict[str, Any], archive_size: int, fd: int) -> No
     check_no_hidden_members(fd, offsets, [size for row in samples for _, size in row[1].values()], archive_size)
 
 
+def _int64_label(text: str, root: str) -> int:
+    """A numeric label as a class index, or a clear error when it cannot be one (does not fit int64)."""
+    digits = text.lstrip("-")
+    value = int(text) if len(digits.lstrip("0")) <= 19 else None  # never parse thousands of digits
+    if value is None or not -(2**63) <= value < 2**63:
+        shown = text if len(text) <= 40 else f"{text[:20]}... ({len(digits)} digits)"
+        raise DatasetError(
+            f"wds dataset {root!r}: label {shown} does not fit a 64-bit integer class index; fix the "
+            "shard's label files, or give class_map= to map label names to indices"
+        )
+    return value
+
+
 def _raw_label(texts: dict[str, str], target_key: tuple[str, ...]) -> str | None:
     for key in target_key:
         if key in texts:
@@ -214,7 +227,7 @@ class ReaderWds(IterableReader):
         labels = [r[3] for rows in shard_samples for r in rows if r[3] is not None]
         numeric = all(re.fullmatch(r"-?\d+", lbl) for lbl in labels)
         if numeric and class_map is None:
-            to_target = {lbl: int(lbl) for lbl in set(labels)}
+            to_target = {lbl: _int64_label(lbl, root) for lbl in set(labels)}
         else:
             where = f"wds dataset {root!r}"
             found = index_labels(labels, class_map, os.path.dirname(self.shards[0]), False, where)
