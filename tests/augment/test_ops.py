@@ -168,3 +168,17 @@ def test_blur_ops_smooth():
     for name in ("GaussianBlur", "GaussianBlurRand"):
         out = np.asarray(core.create("augment", name, p=1.0, magnitude=10)(img)).astype(float)
         assert np.abs(np.diff(out, axis=1)).mean() < np.abs(np.diff(np.asarray(img, float), axis=1)).mean()
+
+
+@pytest.mark.parametrize(
+    "options",
+    [{"magnitude": float("nan")}, {"magnitude": float("inf")}, {"mstd": float("nan")}, {"mmax": float("inf")},
+     {"magnitude": "nine"}, {"p": float("nan")}],
+)
+def test_non_finite_op_options_are_refused(options):
+    with pytest.raises(OptionsError):
+        core.create("augment", "Rotate", **options)
+
+
+def test_inf_mstd_is_still_uniform_noise():
+    assert core.create("augment", "Rotate", mstd=float("inf")).mstd == float("inf")
