@@ -28,7 +28,14 @@ from typing import Any
 
 from pydantic import ValidationError
 
-from .errors import AmbiguousComponentError, ConfigError, PluginError, SpecError, UnknownComponentError
+from .errors import (
+    AmbiguousComponentError,
+    ConfigError,
+    LookupFailure,
+    PluginError,
+    SpecError,
+    UnknownComponentError,
+)
 from .hookspecs import HOOK_FOR_KIND
 from .manager import ENV_BLOCK, PluginRecord, get_manager
 from .plugin_record import contain
@@ -84,6 +91,23 @@ def _as_patterns(value: str | Iterable[str] | None) -> list[str]:
 _DEFAULTS_CHECKED: dict[type, str] = {}
 
 
+def _names_a_missing_component(error: object) -> bool:
+    """True when a validator rejected a default because a component it names is not registered.
+
+    That is not the options model's fault (the builtin ``pools`` plugin may be blocked, leaving a
+    model's ``global_pool='avg'`` unresolvable): it is reported when the component is created.
+    Validators usually convert the lookup error into a ``ValueError``; the lookup error stays
+    reachable as the ``__cause__`` or ``__context__``.
+    """
+    seen = 0
+    while isinstance(error, BaseException) and seen < 5:
+        if isinstance(error, LookupFailure):
+            return True
+        error = error.__cause__ or error.__context__
+        seen += 1
+    return False
+
+
 def _option_defaults_problem(options: type) -> str:
     """'' if the options model's defaults pass its own validation, else what fails (cached per class)."""
     if options in _DEFAULTS_CHECKED:
@@ -97,11 +121,17 @@ def _option_defaults_problem(options: type) -> str:
     try:
         options.model_validate(defaults)
     except ValidationError as exc:
-        errors = [e for e in exc.errors() if e.get("type") != "missing"]  # required fields have no default
+        errors = [
+            e for e in exc.errors()
+            if e.get("type") != "missing"  # required fields have no default
+            and not _names_a_missing_component(e.get("ctx", {}).get("error"))
+        ]
         problem = "; ".join(
             f"{'.'.join(str(p) for p in e.get('loc', ())) or '<model>'}={e.get('input')!r}: {e.get('msg')}"
             for e in errors
         )
+    except LookupFailure:
+        pass  # a default naming a component that is not registered now (see _names_a_missing_component)
     except Exception as exc:  # a validator that raises something else is just as broken
         problem = f"{type(exc).__name__}: {exc}"
     _DEFAULTS_CHECKED[options] = problem

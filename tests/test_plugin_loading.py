@@ -9,7 +9,7 @@ import pytest
 
 from pimm import core
 from pimm.core import manager
-from pimm.core.errors import ConfigError, PluginLoadError, UnknownComponentError, UnknownPluginError
+from pimm.core.errors import ConfigError, PimmError, PluginLoadError, UnknownComponentError, UnknownPluginError
 from pimm.core.manager import PimmPluginWarning, get_manager
 
 from kernel_helpers import forget_modules, make_distribution, pool_plugin
@@ -462,3 +462,13 @@ def test_one_hook_implemented_twice_through_specname_is_rejected(site):
     with pytest.warns(PimmPluginWarning, match="pimm_pools is implemented twice"):
         core.register_plugin(Twice(), name="twice")
     assert records()["twice"].status == "failed"
+
+
+def test_a_default_naming_a_blocked_component_does_not_fail_the_plugin(site, monkeypatch):
+    """Blocking the builtin pools leaves the model plugins working: global_pool='' still builds."""
+    monkeypatch.setenv("PIMM_BLOCK_PLUGINS", "pools")
+    assert records()["resnet"].status == "active"
+    model = core.create_model("resnet10t", global_pool="", num_classes=0).eval()
+    assert model(__import__("torch").zeros(1, 3, 64, 64)).ndim == 4
+    with pytest.raises(PimmError, match="unknown pool 'avg'.*'pools' are blocked"):
+        core.create_model("resnet10t")
