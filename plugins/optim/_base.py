@@ -66,6 +66,13 @@ def copy_back(target: torch.Tensor, source: torch.Tensor) -> None:
         target.copy_(source)
 
 
+def momentum_(buf: torch.Tensor, grad: torch.Tensor, momentum: float, dampening: float) -> torch.Tensor:
+    """``buf = momentum·buf + (1-dampening)·grad`` in place; one pass over ``buf`` when dampening is 0."""
+    if dampening == 0:
+        return torch.add(grad, buf, alpha=momentum, out=buf)
+    return buf.mul_(momentum).add_(grad, alpha=1.0 - dampening)
+
+
 def cautious(update: torch.Tensor, grad: torch.Tensor) -> torch.Tensor:
     """``update`` with the entries whose sign disagrees with ``grad`` zeroed (a new tensor).
 

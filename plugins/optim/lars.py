@@ -6,7 +6,7 @@ from typing import Any
 
 import torch
 
-from ._base import PimmOptimizer, check_range
+from ._base import PimmOptimizer, check_range, momentum_
 
 __all__ = ["Lars"]
 
@@ -76,7 +76,7 @@ class Lars(PimmOptimizer):
             if buf is None:
                 buf = state["momentum_buffer"] = torch.clone(grad).detach()
             else:
-                buf.mul_(momentum).add_(grad, alpha=1.0 - group["dampening"])
+                momentum_(buf, grad, momentum, group["dampening"])
             if group["nesterov"]:
                 p.add_(grad, alpha=-lr).add_(buf, alpha=-lr * momentum)
                 return

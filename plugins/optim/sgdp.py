@@ -8,7 +8,7 @@ import torch
 
 from pimm.core.errors import OptionsError
 
-from ._base import PimmOptimizer, cautious_, check_range
+from ._base import PimmOptimizer, cautious_, check_range, momentum_
 from ._projection import project
 
 __all__ = ["SGDP"]
@@ -64,7 +64,7 @@ class SGDP(PimmOptimizer):
                 state: dict[str, Any], ctx: Any) -> None:
         momentum = group["momentum"]
         buf = state["momentum"]
-        buf.mul_(momentum).add_(grad, alpha=1.0 - group["dampening"])
+        momentum_(buf, grad, momentum, group["dampening"])
         d = grad.add(buf, alpha=momentum) if group["nesterov"] else buf.clone()
         self._finish(group, p, grad, d)
 

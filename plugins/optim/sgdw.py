@@ -8,7 +8,7 @@ import torch
 
 from pimm.core.errors import OptionsError
 
-from ._base import PimmOptimizer, cautious, cautious_, check_range, decay_lr
+from ._base import PimmOptimizer, cautious, cautious_, check_range, decay_lr, momentum_
 
 __all__ = ["SGDW"]
 
@@ -54,11 +54,15 @@ class SGDW(PimmOptimizer):
             if buf is None:
                 buf = state["momentum_buffer"] = torch.clone(grad).detach()
             else:
-                buf.mul_(momentum).add_(grad, alpha=1.0 - group["dampening"])
+                momentum_(buf, grad, momentum, group["dampening"])
             if group.get("caution"):
                 grad = cautious_(grad.add(buf, alpha=momentum), grad) if group["nesterov"] else cautious(buf, grad)
+            elif group["nesterov"]:  # p -= lr·(g + μ·buf) as two in-place passes: no temporary
+                p.add_(grad, alpha=-lr)
+                grad = buf
+                lr = lr * momentum
             else:
-                grad = grad.add(buf, alpha=momentum) if group["nesterov"] else buf
+                grad = buf
         p.add_(grad, alpha=-lr)
 
     def _multi(self, group: dict[str, Any], params: list[torch.Tensor], grads: list[torch.Tensor],
