@@ -32,6 +32,7 @@ from .pretrained import (
     resolve_model_entry,
     resolve_pretrained_cfg,
 )
+from .saved_config import check_saved_config
 
 __all__ = ["create_model", "create_model_entry", "load_pretrained", "build_with_state_dict", "read_saved_config"]
 
@@ -73,8 +74,9 @@ def read_saved_config(source: str, location: str, cache_dir: Any = None) -> tupl
         where = {"hf_hub_id": location, "source": "hf-hub"}
     try:
         config = json.loads(Path(path).read_text())
-    except (OSError, ValueError) as exc:
-        raise ConfigError(f"cannot read {path}: {exc}") from exc
+    except (OSError, ValueError, RecursionError) as exc:
+        raise ConfigError(f"cannot read {path}: {str(exc)[:200]}") from None
+    check_saved_config(config, str(path))  # untrusted: a wrong shape is one error naming the field
     pimm_part = config.get("pimm") or {}
     name = pimm_part.get("name") or config.get("architecture")
     if not name:
