@@ -157,3 +157,16 @@ def test_third_party_op_passes_the_kit(darken_plugin):
     x = torch.full((2, 3, 4, 4), 200, dtype=torch.uint8)
     assert op(x).unique().tolist() == [100]
     assert np.asarray(op(Image.new("RGB", (4, 4), (200, 200, 200)))).max() == 100
+
+
+def test_op_options_import_no_torch_or_pil():
+    """A plugin's spec module imports OpOptions from core; listing names must stay torch- and PIL-free."""
+    code = (
+        "import sys\n"
+        "from pimm.core.data.augment import OpOptions, OpHParams, LEVEL_DENOM\n"
+        "from pimm.core.data.augment import sample_magnitude\n"
+        "print(sorted(m for m in ('torch', 'PIL', 'numpy') if m in sys.modules))\n"
+    )
+    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, timeout=120)
+    assert out.returncode == 0, out.stderr
+    assert out.stdout.strip() == "[]"
