@@ -472,3 +472,22 @@ def test_a_default_naming_a_blocked_component_does_not_fail_the_plugin(site, mon
     assert model(__import__("torch").zeros(1, 3, 64, 64)).ndim == 4
     with pytest.raises(PimmError, match="unknown pool 'avg'.*'pools' are blocked"):
         core.create_model("resnet10t")
+
+
+def test_loading_interrupted_by_ctrl_c_starts_again_on_the_next_call(site):
+    marker = site / "interrupted-once"
+    make_distribution(site, "fake-ctrlc", "1.0", {"ctrlc": "fake_ctrlc"}, {"fake_ctrlc": f"""
+        import pathlib
+
+        marker = pathlib.Path({str(marker)!r})
+        if not marker.exists():
+            marker.write_text("1")
+            raise KeyboardInterrupt
+        from fake_good import pimm_pools  # the second import works
+    """})
+    add_good(site)  # sorted after 'ctrlc': not loaded at all by the interrupted pass
+    with pytest.raises(KeyboardInterrupt):
+        core.list_names("pool")
+    forget_modules(("fake_ctrlc",))
+    assert fakes() == ["fakegem"]  # both plugins provide it now
+    assert records()["good"].status == "active" and records()["ctrlc"].status == "active"
