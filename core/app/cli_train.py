@@ -200,13 +200,19 @@ def _add_validate(sub: argparse._SubParsersAction) -> None:
 
 
 def _cmd_export(args: argparse.Namespace) -> int:
-    from .train.export import export_model
+    from .train.export import ExportError, export_report
 
-    paths = export_model(args.source, formats=args.format, output=args.output, model_name=args.model,
-                         pretrained=args.pretrained, batch_size=args.batch_size, input_size=args.input_size,
-                         num_classes=args.num_classes, opset=args.opset, atol=args.atol)
-    for path in paths:
-        print(f"wrote {path}")
+    report = export_report(args.source, formats=args.format, output=args.output, model_name=args.model,
+                           pretrained=args.pretrained, batch_size=args.batch_size, input_size=args.input_size,
+                           num_classes=args.num_classes, opset=args.opset, atol=args.atol)
+    for fmt, path, diff in report.written:
+        print(f"wrote {path} ({fmt}; max difference to the eager model {diff:.2e})")
+    for fmt, reason in report.skipped.items():
+        print(f"skipped {fmt}: {reason}")
+    if report.failed:
+        raise ExportError("; ".join(f"{fmt}: {why}" for fmt, why in report.failed.items()))
+    if not report.written:
+        raise ExportError("nothing was exported: " + "; ".join(report.skipped.values()))
     return EXIT_OK
 
 

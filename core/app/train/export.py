@@ -2,32 +2,71 @@
 
 Every file is checked before it is written: the exported program runs on a sample batch (and on a
 batch of another size, since the batch dimension is dynamic) and must match the eager model within
-``atol``. ONNX needs the ``onnx`` package (``pip install onnx``); the check runs the graph with
-onnxruntime when installed, else with onnx's reference evaluator.
+``atol``; the measured largest difference is reported. ONNX needs the ``onnx`` package (``pip install
+onnx``); the check runs the graph with onnxruntime when installed, else with onnx's reference
+evaluator. A format whose optional package is missing is skipped with the reason, and the other
+formats are still written.
+
+Every file carries the metadata a user of the file needs (:func:`export_metadata`: label names,
+mean/std, input size, interpolation, crop, architecture): in TorchScript and ``torch.export`` files as
+the extra file ``pimm_metadata.json``, in ONNX files as ``metadata_props`` (one key per field, values
+JSON-encoded).
 """
 
 from __future__ import annotations
 
+import json
 import tempfile
+from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, Callable
 
 from ...errors import PimmError
 
-__all__ = ["ExportError", "export_model", "FORMATS"]
+__all__ = ["ExportError", "MissingExporter", "ExportReport", "export_model", "export_report", "export_metadata",
+           "FORMATS", "METADATA_FILE"]
 
 FORMATS = ("torchscript", "onnx", "torch.export")
 _SUFFIX = {"torchscript": ".torchscript.pt", "onnx": ".onnx", "torch.export": ".pt2"}
+METADATA_FILE = "pimm_metadata.json"
 
 
 class ExportError(PimmError, RuntimeError):
     """A model could not be exported, or the export does not match the eager model."""
 
 
+class MissingExporter(ExportError):
+    """The optional package a format needs is not installed; the format is skipped."""
+
+
+@dataclass
+class ExportReport:
+    """What one ``pimm export`` did: files written with their largest difference to eager, formats skipped or failed."""
+
+    written: list[tuple[str, Path, float]] = field(default_factory=list)
+    skipped: dict[str, str] = field(default_factory=dict)
+    failed: dict[str, str] = field(default_factory=dict)
+
+
+def export_metadata(model: Any, dc: dict[str, Any]) -> dict[str, Any]:
+    """The metadata written into every exported file."""
+    from ..._version import __version__
+
+    cfg = getattr(model, "pretrained_cfg", None) or {}
+    labels = cfg.get("label_names")
+    return {"architecture": cfg.get("architecture") or type(model).__name__,
+            "num_classes": getattr(model, "num_classes", None),
+            "label_names": list(labels) if labels else None,
+            "input_size": list(dc["input_size"]), "interpolation": dc["interpolation"],
+            "crop_pct": dc["crop_pct"], "crop_mode": dc.get("crop_mode"),
+            "mean": list(dc["mean"]), "std": list(dc["std"]), "exported_by": f"pimm {__version__}"}
+
+
 def _compare(name: str, fmt: str, run: Callable[[Any], Any], eager: Callable[[Any], Any], batches: list[Any],
-             atol: float) -> None:
+             atol: float) -> float:
     import torch
 
+    worst = 0.0
     for x in batches:
         expected = eager(x)
         got = torch.as_tensor(run(x))
@@ -38,9 +77,11 @@ def _compare(name: str, fmt: str, run: Callable[[Any], Any], eager: Callable[[An
         if not diff <= atol:
             raise ExportError(f"{fmt} export of {name} differs from the eager model by {diff:.3g} (> --atol {atol}); "
                               "nothing written")
+        worst = max(worst, diff)
+    return worst
 
 
-def _torchscript(model: Any, sample: Any, path: Path, check: Callable[..., None]) -> None:
+def _torchscript(model: Any, sample: Any, path: Path, check: Callable[..., float], meta: str) -> float:
     import torch
 
     try:
@@ -50,15 +91,16 @@ def _torchscript(model: Any, sample: Any, path: Path, check: Callable[..., None]
             scripted = torch.jit.trace(model, sample, check_trace=False)
         except Exception as exc:  # noqa: BLE001
             raise ExportError(f"TorchScript export failed: {type(exc).__name__}: {str(exc).splitlines()[0]}") from None
-    check(lambda x: scripted(x))
-    torch.jit.save(scripted, str(path))
+    diff = check(lambda x: scripted(x))
+    torch.jit.save(scripted, str(path), _extra_files={METADATA_FILE: meta})
+    return diff
 
 
-def _onnx(model: Any, sample: Any, path: Path, check: Callable[..., None], opset: int | None) -> None:
+def _onnx(model: Any, sample: Any, path: Path, check: Callable[..., float], opset: int | None, meta: str) -> float:
     try:
-        import onnx  # noqa: F401
+        import onnx
     except ImportError:
-        raise ExportError("ONNX export needs the onnx package: pip install onnx") from None
+        raise MissingExporter("ONNX export needs the onnx package: pip install onnx") from None
     import torch
 
     with tempfile.TemporaryDirectory() as tmp:
@@ -73,8 +115,13 @@ def _onnx(model: Any, sample: Any, path: Path, check: Callable[..., None], opset
             torch.onnx.export(model, (sample,), str(out), **kwargs)
         except Exception as exc:  # noqa: BLE001
             raise ExportError(f"ONNX export failed: {type(exc).__name__}: {str(exc).splitlines()[0]}") from None
-        check(_onnx_runner(out))
-        path.write_bytes(out.read_bytes())
+        diff = check(_onnx_runner(out))
+        graph = onnx.load(str(out))
+        for key, value in json.loads(meta).items():
+            prop = graph.metadata_props.add()
+            prop.key, prop.value = key, json.dumps(value)
+        onnx.save(graph, str(path))
+    return diff
 
 
 def _onnx_runner(path: Path) -> Callable[[Any], Any]:
@@ -90,7 +137,7 @@ def _onnx_runner(path: Path) -> Callable[[Any], Any]:
         return lambda x: evaluator.run(None, {"input": x.numpy()})[0]
 
 
-def _torch_export(model: Any, sample: Any, path: Path, check: Callable[..., None]) -> None:
+def _torch_export(model: Any, sample: Any, path: Path, check: Callable[..., float], meta: str) -> float:
     import torch
 
     batch = torch.export.Dim("batch", min=1, max=4096)
@@ -101,17 +148,35 @@ def _torch_export(model: Any, sample: Any, path: Path, check: Callable[..., None
             program = torch.export.export(model, (sample,))
         except Exception as exc:  # noqa: BLE001
             raise ExportError(f"torch.export failed: {type(exc).__name__}: {str(exc).splitlines()[0]}") from None
-        check(lambda x: program.module()(x), static=True)
+        diff = check(lambda x: program.module()(x), static=True)
     else:
-        check(lambda x: program.module()(x))
-    torch.export.save(program, str(path))
+        diff = check(lambda x: program.module()(x))
+    torch.export.save(program, str(path), extra_files={METADATA_FILE: meta})
+    return diff
 
 
 def export_model(source: str, formats: list[str] | None = None, output: str | None = None,
                  model_name: str | None = None, pretrained: bool = False, batch_size: int = 2,
                  input_size: list[int] | None = None, num_classes: int | None = None, opset: int | None = None,
                  atol: float = 1e-4) -> list[Path]:
-    """Export the model ``source`` names (run dir, model dir, weights file or name); return the written paths."""
+    """Export the model ``source`` names (run dir, model dir, weights file or name); return the written paths.
+
+    Raises :class:`ExportError` when a format fails or none could be written (see :func:`export_report`
+    for the variant that reports skipped and failed formats instead).
+    """
+    report = export_report(source, formats, output, model_name, pretrained, batch_size, input_size,
+                           num_classes, opset, atol)
+    problems = {**report.skipped, **report.failed}
+    if problems and (report.failed or not report.written):
+        raise ExportError("; ".join(problems.values()))
+    return [path for _, path, _ in report.written]
+
+
+def export_report(source: str, formats: list[str] | None = None, output: str | None = None,
+                  model_name: str | None = None, pretrained: bool = False, batch_size: int = 2,
+                  input_size: list[int] | None = None, num_classes: int | None = None, opset: int | None = None,
+                  atol: float = 1e-4) -> ExportReport:
+    """Export to every format asked for; one format's missing package or failure does not stop the others."""
     import torch
 
     from . import components as setup
@@ -124,6 +189,7 @@ def export_model(source: str, formats: list[str] | None = None, output: str | No
     src = load_model_source(source, model_name, pretrained or None, num_classes)
     model = src.model.eval()
     dc = setup.data_config_for(_SizeOverride(input_size), model)
+    meta = json.dumps(export_metadata(model, dc))
     c, h, w = dc["input_size"]
     g = torch.Generator().manual_seed(0)
     sample = torch.randn(batch_size, c, h, w, generator=g)
@@ -131,22 +197,29 @@ def export_model(source: str, formats: list[str] | None = None, output: str | No
     out_dir = Path(output) if output else (src.run_dir / "exports" if src.run_dir else Path("exports"))
     out_dir.mkdir(parents=True, exist_ok=True)
     stem = getattr(getattr(model, "pimm_origin", None), "name", None) or Path(src.location).name
-    written = []
+    report = ExportReport()
     with torch.no_grad():
         for fmt in formats:
             path = out_dir / f"{stem}{_SUFFIX[fmt]}"
 
-            def check(run: Callable[[Any], Any], static: bool = False, _fmt: str = fmt) -> None:
-                _compare(stem, _fmt, run, model, [sample] if static else [sample, other], atol)
+            def check(run: Callable[[Any], Any], static: bool = False, _fmt: str = fmt) -> float:
+                return _compare(stem, _fmt, run, model, [sample] if static else [sample, other], atol)
 
-            if fmt == "torchscript":
-                _torchscript(model, sample, path, check)
-            elif fmt == "onnx":
-                _onnx(model, sample, path, check, opset)
-            else:
-                _torch_export(model, sample, path, check)
-            written.append(path)
-    return written
+            try:
+                if fmt == "torchscript":
+                    diff = _torchscript(model, sample, path, check, meta)
+                elif fmt == "onnx":
+                    diff = _onnx(model, sample, path, check, opset, meta)
+                else:
+                    diff = _torch_export(model, sample, path, check, meta)
+            except MissingExporter as exc:
+                report.skipped[fmt] = str(exc)
+                continue
+            except ExportError as exc:
+                report.failed[fmt] = str(exc)
+                continue
+            report.written.append((fmt, path, diff))
+    return report
 
 
 class _SizeOverride:
