@@ -57,3 +57,13 @@ def test_training_log_follows_log_interval(app_folder: Path, tmp_path: Path, cap
     out = capsys.readouterr().out
     steps = [line.split()[3] for line in out.splitlines() if line.startswith("epoch 1/1 train ")]
     assert steps == ["2/6", "4/6", "6/6"], out
+
+
+def test_end_of_run_message_names_the_curves_and_metrics_files(app_folder: Path, tmp_path: Path, capsys,
+                                                                 monkeypatch):
+    monkeypatch.setenv("PIMM_CACHE_DIR", str(tmp_path / "cache"))
+    result = run_training(make_config(app_options(app_folder, tmp_path, epochs=1)))
+    out = capsys.readouterr().out
+    line = f"learning curves: {result.run_dir / 'curves.png'}; metrics per epoch: {result.run_dir / 'metrics.csv'}"
+    assert line in out.splitlines()
+    assert (result.run_dir / "curves.png").is_file() and (result.run_dir / "metrics.csv").is_file()

@@ -288,6 +288,7 @@ class Session:
                     title=f"{self.cfg.model} - {self.run_dir.name}")
 
     def _final_message(self, elapsed: float) -> None:
+        self.say(f"learning curves: {self.run_dir / 'curves.png'}; metrics per epoch: {self.run_dir / 'metrics.csv'}")
         if self.best is None or self.val_loader is None:
             self.say(f"done in {format_duration(elapsed)}; checkpoints in {self.run_dir}")
             return
