@@ -111,10 +111,23 @@ def test_checkpoint_hist_keeps_the_k_best(colour_folder, tmp_path):
         assert (folder / entry["dir"] / "model.safetensors").stat().st_size > 0
 
 
-def test_plateau_schedule_runs_on_validation_and_needs_a_split(colour_folder, tmp_path):
+def test_plateau_schedule_runs_on_validation_and_needs_a_split(colour_folder, tmp_path, monkeypatch):
+    from pimm.plugins.schedulers.plateau import PlateauLRScheduler
+
+    seen = []
+    original = PlateauLRScheduler.step
+
+    def spy(self, epoch, metric=None):
+        seen.append((epoch, metric))
+        original(self, epoch, metric)
+
+    monkeypatch.setattr(PlateauLRScheduler, "step", spy)
     result = run_training(make_config(run_options(colour_folder, tmp_path, sched="plateau", patience_epochs=0,
                                                   decay_rate=0.5, min_delta=0.0)))
     assert result.epochs_done == 2
+    # stepped once per epoch, after validation, with that epoch's --eval-metric (top-1)
+    assert [e for e, _ in seen] == [1, 2]
+    assert [m for _, m in seen] == pytest.approx([row["val_top1"] for row in result.history], rel=1e-5)
     with pytest.raises(ConfigError, match="no validation split"):
         run_training(make_config(run_options(colour_folder, tmp_path, sched="plateau", val_split=None,
                                              experiment="noval")))
