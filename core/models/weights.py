@@ -236,6 +236,41 @@ def _checked(path: Path, cfg: PretrainedCfg, from_url: bool = False) -> Path:
     return path
 
 
+#: What torch's weights-only unpickler says when a pickle names a class or function to import
+#: (the part that could run code), across torch versions ("Unsupported class" before 2.4).
+_CODE_MARKERS = ("Unsupported global", "Unsupported class", "GLOBAL ", "not an allowed global")
+
+
+def _needs_code(message: str) -> bool:
+    """True when a weights-only load failed because the pickle imports something (not because it is damaged)."""
+    return any(marker in message for marker in _CODE_MARKERS)
+
+
+def _pickle_imports(path: Path, max_ops: int = 100_000) -> bool:
+    """True when the file parses as a pickle that imports a name (could run code when loaded).
+
+    Only the opcodes are read (``pickletools.genops``), nothing is executed; a file that is not a
+    pickle at all stops the parse at once and counts as damaged rather than dangerous.
+    """
+    import itertools
+    import pickletools
+
+    try:
+        with open(path, "rb") as handle:
+            for op, _, _ in itertools.islice(pickletools.genops(handle), max_ops):
+                if op.name in ("GLOBAL", "STACK_GLOBAL", "INST", "OBJ"):
+                    return True
+    except Exception:  # not a pickle stream (or a broken one)
+        return False
+    return False
+
+
+def _first_reason(message: str) -> str:
+    lines = [line.strip() for line in message.splitlines() if line.strip()]
+    reason = next((line for line in lines if "Unsupported" in line or "load key" in line), lines[-1] if lines else "")
+    return reason.replace("WeightsUnpickler error: ", "").split(" was not an allowed global")[0][:120]
+
+
 def read_checkpoint(path: str | os.PathLike[str]) -> Any:
     """Read a checkpoint file onto the CPU: safetensors, or a pickle restricted to tensors and containers."""
     path = Path(path)
@@ -254,11 +289,19 @@ def read_checkpoint(path: str | os.PathLike[str]) -> Any:
         with torch.serialization.safe_globals([argparse.Namespace]):
             return torch.load(str(path), map_location="cpu", weights_only=True)
     except pickle.UnpicklingError as exc:
+        if not (_needs_code(str(exc)) or _pickle_imports(path)):  # garbage or truncation: damage, not danger
+            raise CheckpointReadError(
+                f"cannot read checkpoint {str(path)!r}: it is damaged, truncated or not a PyTorch checkpoint "
+                f"(torch.load found no valid pickle stream: {_first_reason(str(exc))}). Fetch or save it again."
+            ) from None
         raise UnsafeCheckpointError(
             f"refused to load {str(path)!r}: it is a pickle that needs more than tensors to load "
-            f"({str(exc).splitlines()[0][:200]}), and loading it could run arbitrary code. pimm only "
+            f"({_first_reason(str(exc))}), and loading it could run arbitrary code. pimm only "
             "reads pickles with torch.load(weights_only=True). If you trust the file, convert it to "
             "safetensors yourself (safetensors.torch.save_file) and load that."
         ) from None
     except Exception as exc:
-        raise CheckpointReadError(f"cannot read checkpoint {str(path)!r}: {type(exc).__name__}: {exc}") from exc
+        raise CheckpointReadError(
+            f"cannot read checkpoint {str(path)!r}: it is damaged, truncated or not a PyTorch checkpoint "
+            f"({type(exc).__name__}: {_first_reason(str(exc)) or 'no detail'}). Fetch or save it again."
+        ) from exc

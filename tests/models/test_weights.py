@@ -186,6 +186,34 @@ def test_malicious_pickle_is_refused(tiny_env):
     assert not marker.exists()
 
 
+def _damaged_files(folder) -> dict[str, bytes]:
+    buffer = __import__("io").BytesIO()
+    torch.save({"w": torch.ones(64, 64)}, buffer)
+    whole = buffer.getvalue()
+    legacy = __import__("io").BytesIO()
+    torch.save({"w": torch.ones(8)}, legacy, _use_new_zipfile_serialization=False)
+    files = {f"random{seed}": torch.randint(0, 256, (4096,), generator=torch.Generator().manual_seed(seed),
+                                            dtype=torch.uint8).numpy().tobytes() for seed in range(8)}
+    files.update({"text": b"this is not a checkpoint\n" * 20, "truncated zip": whole[: len(whole) // 2],
+                  "truncated legacy": legacy.getvalue()[:40], "empty-ish": b"\x80",
+                  "plain pickle of data": pickle.dumps({"a": [1, 2], "b": "x"}, protocol=4)})
+    return files
+
+
+@pytest.mark.filterwarnings("ignore:Detected pickle protocol")
+def test_random_bytes_named_pth_are_damaged_not_dangerous(tiny_env):
+    """A .pth that is not a checkpoint (random bytes, text, a truncated save) is reported as
+    unreadable/damaged — never as a pickle that 'could run code'."""
+    for what, data in _damaged_files(tiny_env).items():
+        path = tiny_env / f"{what.replace(' ', '_')}.pth"
+        path.write_bytes(data)
+        with pytest.raises(weightsmod.CheckpointReadError, match="damaged, truncated or not a PyTorch checkpoint") as info:
+            weightsmod.read_checkpoint(path)
+        assert "arbitrary code" not in str(info.value), what
+    with pytest.raises(weightsmod.CheckpointReadError, match="damaged"):
+        create_model("tinytest", pretrained=True, pretrained_cfg_overlay=dict(file=str(tiny_env / "random0.pth")))
+
+
 def test_sha256_checked(tiny_env):
     sd = tiny_state_dict(11)
     path = tiny_env / "w.safetensors"
