@@ -15,6 +15,7 @@ from typing import Any
 
 import torch.utils.data as tud
 
+from .deferred_image import DeferredDecodeError, accepts_deferred
 from .image_load import (
     BadImageError,
     BadSamples,
@@ -54,7 +55,8 @@ class _DecodeMixin:
     def _decode(self, sample: Any) -> Any:
         if self.load_bytes:
             return read_bytes(sample)
-        return load_image(sample, self.input_img_mode, self.max_image_pixels)
+        defer = accepts_deferred(self.transform)  # a JPEG stays undecoded for a transform that can reduce it
+        return load_image(sample, self.input_img_mode, self.max_image_pixels, defer=defer)
 
     def _finish(self, img: Any, target: Any) -> tuple[Any, Any]:
         if self.transform is not None:
@@ -182,7 +184,13 @@ class ImageDataset(_DecodeMixin, tud.Dataset):
                 failed.append(name)
                 self._on_bad(i, name, exc)
                 continue
-            return self._finish(img, item[1])
+            try:
+                return self._finish(img, item[1])
+            except DeferredDecodeError as exc:  # a deferred JPEG failed to decode in the transform: a bad sample
+                last = exc.original
+                name = self._name(i)
+                failed.append(name)
+                self._on_bad(i, name, exc.original)
         raise self._too_many(failed, last)
 
     def __len__(self) -> int:
@@ -190,8 +198,27 @@ class ImageDataset(_DecodeMixin, tud.Dataset):
 
     @property
     def class_to_idx(self) -> dict[str, int]:
-        """The reader's class name -> index map."""
+        """The reader's class name -> index map (as on a torchvision dataset)."""
         return getattr(self.reader, "class_to_idx", {})
+
+    @property
+    def classes(self) -> list[str]:
+        """Class names in index order, as torchvision datasets have them (from the reader)."""
+        names = getattr(self.reader, "classes", None)
+        if names is not None:
+            return list(names)
+        return [name for name, _ in sorted(self.class_to_idx.items(), key=lambda item: item[1])]
+
+    @property
+    def targets(self) -> list[Any]:
+        """Every sample's target in index order, as torchvision datasets have them (from the reader).
+
+        Skipped bad samples are not taken into account: this describes the data, not what loads.
+        """
+        targets = getattr(self.reader, "targets", None)
+        if targets is None:
+            raise AttributeError(f"{type(self.reader).__name__} does not list its targets")
+        return [-1 if t is None else t for t in targets]
 
     def filename(self, index: int, basename: bool = False, absolute: bool = False) -> str:
         """Name of sample ``index`` (see :meth:`Reader.filename`)."""
@@ -265,8 +292,17 @@ class IterableImageDataset(_DecodeMixin, tud.IterableDataset):
                 if len(failed) >= self.max_bad_images:
                     raise self._too_many(failed, last) from exc
                 continue
+            try:
+                result = self._finish(img, item[1])
+            except DeferredDecodeError as exc:  # a deferred JPEG failed to decode in the transform: a bad sample
+                last = exc.original
+                failed.append(name)
+                self._on_bad(-1 - position, name, exc.original)
+                if len(failed) >= self.max_bad_images:
+                    raise self._too_many(failed, last) from exc
+                continue
             failed = []
-            yield self._finish(img, item[1])
+            yield result
 
     def __len__(self) -> int:
         return len(self.reader)

@@ -80,6 +80,23 @@ class Reader:
         return [self._filename(i, basename=basename, absolute=absolute) for i in range(len(self))]
 
     @property
+    def classes(self) -> list[str]:
+        """Class names in index order (torchvision's ``classes``); empty when labels have no names."""
+        return [name for name, _ in sorted(self.class_to_idx.items(), key=lambda item: item[1])]
+
+    @property
+    def targets(self) -> list[Any]:
+        """The target of every sample, in index order (torchvision's ``targets``).
+
+        Readers that keep ``samples`` as ``(path, target)`` pairs get this for free; others
+        override it (or it reads every sample's target, which may be slow).
+        """
+        samples = getattr(self, "samples", None)
+        if isinstance(samples, list):
+            return [target for _, target in samples]
+        return [self[i][1] for i in range(len(self))]
+
+    @property
     def idx_to_class(self) -> dict[int, str]:
         """Index -> class name (the inverse of ``class_to_idx``)."""
         return {index: name for name, index in self.class_to_idx.items()}

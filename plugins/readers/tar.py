@@ -145,6 +145,11 @@ class ReaderImageInTar(Reader):
             raise OSError(f"{self.tars[tar_i]}: member {self._names[index]!r} is truncated (the tar changed?)")
         return io.BytesIO(data), self._targets[index]
 
+    @property
+    def targets(self) -> list[int]:
+        """Every member's class index, in sample order."""
+        return list(self._targets)
+
     def _filename(self, index: int, basename: bool = False, absolute: bool = False) -> str:
         tar_i, name, parent = self._tar_of[index], self._names[index], self._parents[index]
         if basename:

@@ -114,6 +114,20 @@ class ReaderTorchvision(Reader):
             classes = getattr(self.dataset, "classes", None) or []
             self.class_to_idx = {str(c): i for i, c in enumerate(classes)}
 
+    @property
+    def classes(self) -> list[str]:
+        """The torchvision dataset's own ``classes`` (e.g. CIFAR-10's names), else the class map's names."""
+        names = getattr(self.dataset, "classes", None)
+        return list(names) if names is not None else super().classes
+
+    @property
+    def targets(self) -> list[Any]:
+        """The torchvision dataset's ``targets`` as a list (read without decoding any image)."""
+        targets = getattr(self.dataset, "targets", None)
+        if targets is None:
+            return super().targets
+        return targets.tolist() if hasattr(targets, "tolist") else list(targets)
+
     def __len__(self) -> int:
         return len(self.dataset)
 

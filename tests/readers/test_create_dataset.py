@@ -124,6 +124,35 @@ def test_torch_cifar10_from_disk(tmp_path, monkeypatch):
     assert train.class_to_idx["c3"] == 3 and train.filename(0) == "cifar10-train-0"
 
 
+def test_torch_cifar10_keeps_what_a_torchvision_user_reads(tmp_path, monkeypatch):
+    """.classes, .targets and .class_to_idx as on torchvision's CIFAR10, on pimm's ImageDataset."""
+    import torchvision.datasets.cifar as cifar
+
+    _fake_cifar10(str(tmp_path))
+    monkeypatch.setattr(cifar.CIFAR10, "_check_integrity", lambda self: True)
+    monkeypatch.setattr(cifar, "check_integrity", lambda *a, **k: True)
+    train = create_dataset("torch/cifar10", root=str(tmp_path), split="train")
+    reference = cifar.CIFAR10(str(tmp_path), train=True)
+    assert isinstance(train, ImageDataset)
+    assert train.classes == reference.classes == [f"c{i}" for i in range(10)]
+    assert train.class_to_idx == reference.class_to_idx
+    decoded = cifar.CIFAR10.__getitem__
+    monkeypatch.setattr(cifar.CIFAR10, "__getitem__", lambda self, i: pytest.fail("targets decoded an image"))
+    assert train.targets == list(reference.targets) == [1, 7] * 5
+    monkeypatch.setattr(cifar.CIFAR10, "__getitem__", decoded)
+    assert [train[i][1] for i in range(len(train))] == train.targets
+
+
+def test_folder_and_tar_datasets_have_classes_and_targets(tmp_path):
+    folder = make_folder(str(tmp_path / "f"), {"cat": 2, "dog": 3})
+    ds = create_dataset("", root=folder)
+    assert ds.classes == ["cat", "dog"] and ds.targets == [0, 0, 1, 1, 1]
+    path = str(tmp_path / "d.tar")
+    make_tar(path, {"cat/1.png": png_bytes(), "dog/2.png": png_bytes(), "dog/3.png": png_bytes()})
+    tar_ds = create_dataset("", root=path)
+    assert tar_ds.classes == ["cat", "dog"] and tar_ds.targets == [0, 1, 1]
+
+
 def test_torch_missing_dataset_is_one_clear_error(tmp_path):
     from pimm.plugins.readers.torchvision_datasets import DatasetNotFoundError
 
