@@ -127,8 +127,10 @@ def _cmd_train(args: argparse.Namespace) -> int:
     start = time.perf_counter()
     cfg = build_train_config(args)
     from .train.launch import run_training
+    from .train.run_parts import configure_cli_logging
 
-    run_training(cfg, start_time=start)
+    with configure_cli_logging():
+        run_training(cfg, start_time=start)
     return EXIT_OK
 
 

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import logging
 import math
+import warnings
 from pathlib import Path
 from typing import Any
 
@@ -27,6 +28,7 @@ class TextLogger(RunLogger):
         self.level = number
         self.handler: logging.Handler | None = None
         self._root_level: int | None = None
+        self._captures_warnings = False
 
     def start(self, run_dir: Path, config: dict[str, Any], resume_epoch: int = 0) -> None:
         """Open ``run_dir/train.log`` for appending (a resumed run continues the same file)."""
@@ -41,7 +43,10 @@ class TextLogger(RunLogger):
         if root.level > self.level:
             self._root_level = root.level
             root.setLevel(max(self.level, logging.INFO))  # library DEBUG chatter stays out unless asked
-        logging.captureWarnings(True)
+        # route Python warnings through logging while the run lasts (unless someone already does)
+        self._captures_warnings = getattr(warnings.showwarning, "__module__", "") != "logging"
+        if self._captures_warnings:
+            logging.captureWarnings(True)
         if resume_epoch:
             self._write(f"resumed after epoch {resume_epoch}")
 
@@ -72,5 +77,8 @@ class TextLogger(RunLogger):
         if self._root_level is not None:
             root.setLevel(self._root_level)
             self._root_level = None
+        if self._captures_warnings:
+            logging.captureWarnings(False)
+            self._captures_warnings = False
         self.handler.close()
         self.handler = None

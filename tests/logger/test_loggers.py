@@ -103,3 +103,18 @@ def test_missing_requirement_is_one_error_before_anything_is_built(tmp_path):
         RunLoggers(["tensorbaord"])
     with pytest.raises(ConfigError, match="not a logging level"):
         create("logger", "text", level="LOUD")
+
+
+def test_cli_logging_routes_library_notices_and_warnings_and_is_undone(capsys, caplog):
+    from pimm.core.app.train.run_parts import configure_cli_logging
+
+    root_before = list(logging.getLogger().handlers)
+    show_before = warnings.showwarning
+    with configure_cli_logging():
+        logging.getLogger(CONSOLE_LOGGER).info("a run line")
+        warnings.warn_explicit("a python warning", UserWarning, "somefile.py", 1)
+    assert "a run line" in capsys.readouterr().out
+    routed = [r for r in caplog.records if r.name == "py.warnings"]
+    assert routed and "a python warning" in routed[0].getMessage()
+    assert list(logging.getLogger().handlers) == root_before
+    assert warnings.showwarning is show_before  # warnings display as before once the command is done

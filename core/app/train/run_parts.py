@@ -3,12 +3,15 @@
 
 from __future__ import annotations
 
+import contextlib
 import logging
 import sys
+import warnings
+from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
-__all__ = ["create_run_loss", "create_run_events", "console", "stop_agreed"]
+__all__ = ["create_run_loss", "create_run_events", "console", "configure_cli_logging", "stop_agreed"]
 
 
 class _CurrentStdout(logging.StreamHandler):
@@ -38,6 +41,31 @@ def console() -> logging.Logger:
         log.setLevel(logging.INFO)
         log.propagate = False
     return log
+
+
+@contextlib.contextmanager
+def configure_cli_logging() -> Iterator[None]:
+    """What ``pimm train`` sets up for a run: the run's own lines on stdout (logger ``pimm.run``),
+    library notices (WARNING and up, any stdlib logger) and Python warnings on stderr through stdlib
+    logging, so the ``text`` logger's train.log receives all of them too. Undone on exit."""
+    console()
+    root = logging.getLogger()
+    handler = None
+    if not root.handlers:
+        handler = logging.StreamHandler()  # stderr
+        handler.setFormatter(logging.Formatter("%(levelname)s %(name)s: %(message)s"))
+        handler.setLevel(logging.WARNING)
+        root.addHandler(handler)
+    capture = getattr(warnings.showwarning, "__module__", "") != "logging"  # not already routed
+    if capture:
+        logging.captureWarnings(True)
+    try:
+        yield
+    finally:
+        if capture:
+            logging.captureWarnings(False)
+        if handler is not None:
+            root.removeHandler(handler)
 
 
 def create_run_loss(cfg: Any, mixup: bool, device: Any) -> Any:
