@@ -3,12 +3,18 @@
 Each case builds the resnet50 parameter list once (shapes from torchvision's resnet50), gives it
 fixed random gradients, runs a warm-up step and times further steps; the figure is ms per step.
 With timm importable (run with PYTHONPATH pointing at it) the same step of timm's optimizer is
-timed side by side, in both its foreach and loop modes, and the best is reported.
+timed side by side, in both its foreach and loop modes, and the best is reported. The peak extra
+memory of one step (temporaries the update allocates beyond parameters, gradients and state) is
+measured for both with a torch dispatch mode that tracks every tensor an op allocates.
+
+Run: ``PYTHONPATH=<dir with timm 1.0.31> python benchmarks/bench_optim.py [--threads N] [names]``
+(e.g. ``pip install --target /tmp/timm_opt --no-deps timm==1.0.31``; timm is never a dependency).
 """
 
 from __future__ import annotations
 
 import time
+import weakref
 from collections.abc import Callable
 from typing import Any
 
@@ -49,6 +55,25 @@ OPTIMIZERS: dict[str, tuple[dict[str, Any], str | None, dict[str, Any]]] = {
     "adamwlegacy": ({"lr": 1e-3}, "AdamWLegacy", {"lr": 1e-3}),
     "nadamlegacy": ({"lr": 1e-3}, "NAdamLegacy", {"lr": 1e-3}),
     "radamlegacy": ({"lr": 1e-3}, "RAdamLegacy", {"lr": 1e-3}),
+    # timm 1.0.31's newer names: timm is built through its own factory with the same name and kwargs
+    "adopt": ({"lr": 1e-3}, None, {}),
+    "adoptw": ({"lr": 1e-3, "weight_decay": 1e-2}, None, {}),
+    "laprop": ({"lr": 4e-4, "weight_decay": 1e-2}, None, {}),
+    "mars": ({"lr": 3e-3}, None, {}),
+    "adafactorbv": ({"lr": 1.0}, None, {}),
+    "adamc": ({"lr": 1e-3}, None, {}),
+    "cadamw": ({"lr": 1e-3}, None, {}),
+    "cadopt": ({"lr": 1e-3}, None, {}),
+    "clamb": ({"lr": 1e-3, "weight_decay": 0.01}, None, {}),
+    "claprop": ({"lr": 4e-4}, None, {}),
+    "clion": ({"lr": 1e-4}, None, {}),
+    "cmars": ({"lr": 3e-3}, None, {}),
+    "cnadamw": ({"lr": 1e-3}, None, {}),
+    "crmsproptf": ({"lr": 1e-3}, None, {}),
+    "csgdw": ({"lr": 0.1, "weight_decay": 1e-4}, None, {}),
+    "cadamp": ({"lr": 1e-3, "weight_decay": 1e-4}, None, {}),
+    "csgdp": ({"lr": 0.1, "weight_decay": 1e-4}, None, {}),
+    "cadan": ({"lr": 1e-3, "weight_decay": 0.02}, None, {}),
 }
 #: The optimizers of the issue's geometric-mean target.
 GEOMEAN_SET = ("lamb", "adamp", "sgdp", "rmsproptf", "adabelief", "madgrad", "adan")
@@ -82,10 +107,15 @@ def make_params(device: str = "cpu") -> list[Any]:
     return params
 
 
+#: The clock: process CPU time (``--clock process``, the default) is what a step costs even when
+#: other jobs share the CPUs; wall time (``--clock wall``) is what an idle machine would show.
+CLOCK: Callable[[], float] = time.process_time
+
+
 def _timed_step(optimizer: Any) -> float:
-    start = time.perf_counter()
+    start = CLOCK()
     optimizer.step()
-    return (time.perf_counter() - start) * 1000.0
+    return (CLOCK() - start) * 1000.0
 
 
 def build_pimm(name: str, foreach: bool | None = None) -> Any:
@@ -103,15 +133,67 @@ def build_timm(name: str) -> list[Any]:
     if timm_optim is None:
         return []
     cls_name, timm_kwargs = OPTIMIZERS[name][1], OPTIMIZERS[name][2]
-    if cls_name is None:  # pimm builds the torch.optim class here, exactly as timm does
+    if cls_name is None:  # the same factory name in timm (torch.optim classes and timm's newer names)
         from timm.optim import create_optimizer_v2
 
-        return [create_optimizer_v2(make_params(), name, foreach=fe, **OPTIMIZERS[name][0]) for fe in (False, True)]
+        try:
+            return [create_optimizer_v2(make_params(), name, foreach=fe, **OPTIMIZERS[name][0])
+                    for fe in (False, True)]
+        except TypeError:  # the class has no foreach argument
+            return [create_optimizer_v2(make_params(), name, **OPTIMIZERS[name][0])]
     cls = getattr(timm_optim, cls_name)
     try:
         return [cls(make_params(), foreach=fe, **timm_kwargs) for fe in (False, True)]
     except TypeError:  # no foreach argument: single-tensor only
         return [cls(make_params(), **timm_kwargs)]
+
+
+class _PeakAlloc:
+    """Peak bytes of the tensors ops allocate while active (in-place results and views not counted)."""
+
+    def __init__(self) -> None:
+        from torch.utils._python_dispatch import TorchDispatchMode
+
+        tracker = self
+
+        class Mode(TorchDispatchMode):
+            def __torch_dispatch__(self, func, types, args=(), kwargs=None):  # noqa: ANN001
+                out = func(*args, **(kwargs or {}))
+                tracker._record(out, args, kwargs)
+                return out
+
+        self.mode = Mode()
+        self.current = 0
+        self.peak = 0
+        self._live: dict[int, int] = {}
+
+    def _free(self, ptr: int) -> None:
+        self.current -= self._live.pop(ptr, 0)
+
+    def _record(self, out: Any, args: Any, kwargs: Any) -> None:
+        import torch
+        from torch.utils._pytree import tree_leaves
+
+        inputs = {a.untyped_storage().data_ptr() for a in tree_leaves((args, kwargs)) if isinstance(a, torch.Tensor)}
+        for t in tree_leaves(out):
+            if not isinstance(t, torch.Tensor):
+                continue
+            storage = t.untyped_storage()
+            ptr, size = storage.data_ptr(), storage.nbytes()
+            if size == 0 or ptr in inputs or ptr in self._live:
+                continue
+            self._live[ptr] = size
+            self.current += size
+            self.peak = max(self.peak, self.current)
+            weakref.finalize(t, self._free, ptr)
+
+
+def step_peak_memory(optimizer: Any) -> float:
+    """MiB of temporaries one step of ``optimizer`` holds at its peak (state already allocated)."""
+    tracker = _PeakAlloc()
+    with tracker.mode:
+        optimizer.step()
+    return tracker.peak / 2**20
 
 
 def measure(name: str, rounds: int = 4) -> dict[str, float]:
@@ -124,10 +206,11 @@ def measure(name: str, rounds: int = 4) -> dict[str, float]:
     for _ in range(rounds):
         for i, opt in enumerate([ours, *theirs]):
             best[i] = min(best[i], _timed_step(opt))
-    result = {"pimm": best[0]}
+    result = {"pimm": best[0], "pimm_mib": step_peak_memory(ours)}
     if theirs:
         result["timm"] = min(best[1:])
         result["ratio"] = result["timm"] / result["pimm"]
+        result["timm_mib"] = step_peak_memory(theirs[0])  # timm's CPU default mode (foreach resolves to False)
     return result
 
 
@@ -181,17 +264,24 @@ def main() -> None:
 
     parser = argparse.ArgumentParser(description=main.__doc__)
     parser.add_argument("names", nargs="*", help="optimizers to time (default: all)")
-    parser.add_argument("--threads", type=int, default=0, help="torch CPU threads (0: torch's default)")
+    parser.add_argument("--threads", type=int, default=1, help="torch CPU threads (0: torch's default)")
+    parser.add_argument("--clock", choices=("process", "wall"), default="process",
+                        help="process CPU time (robust on a shared machine) or wall time")
+    parser.add_argument("--rounds", type=int, default=4, help="timed steps per optimizer (best is kept)")
     args = parser.parse_args()
+    global CLOCK
+    CLOCK = time.process_time if args.clock == "process" else time.perf_counter
     if args.threads:
         torch.set_num_threads(args.threads)
     rows = []
     for name in args.names or OPTIMIZERS:
-        res = measure(name)
+        res = measure(name, rounds=args.rounds)
         ours, ref = res["pimm"], res.get("timm")
         rows.append((name, ours, ref))
         ratio = f"{ref / ours:5.2f}x" if ref else "  n/a"
-        print(f"{name:10s} pimm {ours:7.1f} ms   timm {ref if ref else float('nan'):7.1f} ms   {ratio}", flush=True)
+        print(f"{name:11s} pimm {ours:7.1f} ms   timm {ref if ref else float('nan'):7.1f} ms   {ratio}   "
+              f"step peak extra memory: pimm {res['pimm_mib']:6.1f} MiB, "
+              f"timm {res.get('timm_mib', float('nan')):6.1f} MiB", flush=True)
     if torch.cuda.is_available():
         for name in args.names or OPTIMIZERS:
             if OPTIMIZERS[name][1] is None:

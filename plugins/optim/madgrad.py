@@ -66,8 +66,7 @@ class MADGRAD(PimmOptimizer):
         sum_sq.addcmul_(grad, grad, value=lamb)
         s.add_(grad, alpha=lamb)
         work = sum_sq.pow(1 / 3).add_(eps)
-        torch.div(s, work, out=work)
-        torch.sub(x0, work, out=work)  # z
+        torch.addcdiv(x0, s, work, value=-1.0, out=work)  # z = x0 - s/(S^(1/3) + eps), one pass
         if momentum == 0:
             p.copy_(work)
         else:
