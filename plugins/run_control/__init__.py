@@ -11,6 +11,7 @@ from pathlib import Path
 from typing import Any
 
 from pimm.core import hookimpl
+from pimm.core.errors import ConfigError
 
 from .checkpoint_hist import keep_checkpoint
 from .early_stop import EarlyStopping
@@ -27,6 +28,9 @@ def pimm_run_start(run: Any, start_epoch: int) -> None:
     """Set up early stopping from ``--patience``/``--min-delta``, replaying the history of a resumed run."""
     cfg = run.config
     state: dict[str, Any] = {}
+    if cfg.get("patience") and cfg.get("val_split") is None:
+        raise ConfigError("--patience stops on the validation metric, but this run has no validation split; give "
+                          "--val-split or drop --patience")
     if cfg.get("patience"):
         stopper = EarlyStopping(int(cfg["patience"]), float(cfg.get("min_delta") or 0.0),
                                 lower_is_better=cfg.get("eval_metric") == "loss")

@@ -96,6 +96,8 @@ def test_early_stopping_stops_after_patience(colour_folder, tmp_path, capsys):
     rows = (tmp_path / "run" / "metrics.csv").read_text().strip().splitlines()
     assert len(rows) == 1 + 3
     assert "stopped after epoch 3: early stopping: top1 did not improve" in capsys.readouterr().out
+    with pytest.raises(HookError, match="--patience stops on the validation metric"):
+        run_training(make_config(run_options(colour_folder, tmp_path, patience=2, val_split=None, experiment="nv")))
 
 
 def test_checkpoint_hist_keeps_the_k_best(colour_folder, tmp_path):
