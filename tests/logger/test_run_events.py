@@ -161,3 +161,25 @@ def test_third_party_scheduler_loss_and_logger_in_a_run(colour_folder, tmp_path)
     table = (tmp_path / "run" / "results.md").read_text().splitlines()
     assert table[0].startswith("| epoch") and len(table) == 2 + 2
     assert result.history[0]["lr"] == pytest.approx(0.05 * 0.5)  # linear: half-way after epoch 1 of 2
+
+
+def test_resume_continues_every_log_as_one_history(colour_folder, tmp_path):
+    pytest.importorskip("tensorboard")
+    from tensorboard.backend.event_processing.event_accumulator import EventAccumulator
+
+    options = run_options(colour_folder, tmp_path, epochs=3, log="csv,jsonl,text,tensorboard", patience=5)
+    run_training(make_config(options), max_epochs=2)
+    run = tmp_path / "run"
+    # a crashed attempt may have logged an epoch the checkpoint does not have: the resume drops it
+    with (run / "log.jsonl").open("a") as f:
+        f.write('{"epoch": 3, "train_loss": 99.0}\n')
+    result = run_training(make_config({"resume": str(run)}))
+    assert result.epochs_done == 3
+    csv_epochs = [line.split(",")[0] for line in (run / "log.csv").read_text().splitlines()[1:]]
+    assert csv_epochs == ["1", "2", "3"]
+    lines = [json.loads(x) for x in (run / "log.jsonl").read_text().splitlines()]
+    assert [x["epoch"] for x in lines] == [1, 2, 3] and lines[2]["train_loss"] != 99.0
+    assert "resumed after epoch 2" in (run / "train.log").read_text()
+    acc = EventAccumulator(str(run / "tensorboard"))
+    acc.Reload()
+    assert [e.step for e in acc.Scalars("train/loss")] == [1, 2, 3]
