@@ -93,9 +93,27 @@ _TRAIN_OPTIONS: list[tuple[tuple[str, ...], dict[str, Any]]] = [
 def _add_train_flags(p: argparse.ArgumentParser) -> None:
     p.add_argument("--config", "-c", default=_S, help="JSON or YAML file of options (flags override it)")
     from .train.run_flags import SCHEDULE_LOSS_LOG_OPTIONS
+    from .train.timm_flags import TIMM_OPTIONS
 
-    for flags, kwargs in _TRAIN_OPTIONS + SCHEDULE_LOSS_LOG_OPTIONS:
-        p.add_argument(*flags, default=_S, **kwargs)
+    p.add_argument("data_path", nargs="?", default=_S, metavar="DATA_DIR",
+                   help="dataset folder, .tar or PREFIX/NAME, as timm's train.py takes it (same as --data)")
+    for flags, kwargs in _TRAIN_OPTIONS + SCHEDULE_LOSS_LOG_OPTIONS + TIMM_OPTIONS:
+        p.add_argument(*flags, default=_S, **_with_default(flags, kwargs))
+
+
+def _with_default(flags: tuple[str, ...], kwargs: dict[str, Any]) -> dict[str, Any]:
+    """``kwargs`` with the TrainConfig default appended to the help text (flags' own default is SUPPRESS)."""
+    from .train.config import TrainConfig
+
+    field = TrainConfig.model_fields.get(kwargs.get("dest") or flags[0].lstrip("-").replace("-", "_"))
+    text = kwargs.get("help") or ""
+    if field is None or "default" in text or kwargs.get("action") == "store_false":
+        return kwargs
+    value = field.get_default(call_default_factory=True)
+    shown = "unset" if value is None else (" ".join(map(str, value)) if isinstance(value, (tuple, list)) else value)
+    if text.endswith(f"({shown})"):  # the help already ends with the default
+        return kwargs
+    return {**kwargs, "help": f"{text} (default: {shown})".strip().replace("%", "%%")}
 
 
 def train_options(args: argparse.Namespace) -> dict[str, Any]:
@@ -112,7 +130,9 @@ def train_options(args: argparse.Namespace) -> dict[str, Any]:
         given["input_size"] = size[0] if len(size) == 1 else tuple(size)
     if given.get("val_split") == "":
         given["val_split"] = None
-    return given
+    from .train.timm_flags import translate_timm_flags
+
+    return translate_timm_flags(given)
 
 
 def build_train_config(args: argparse.Namespace) -> Any:

@@ -209,6 +209,11 @@ def build_model(cfg: Any, num_classes: int) -> tuple[Any, list[str]]:
         log.setLevel(logging.INFO)
     try:
         model = create_model(cfg.model, pretrained=cfg.pretrained, **kwargs)
+        if getattr(cfg, "grad_checkpointing", False):
+            if not hasattr(model, "set_grad_checkpointing"):
+                raise ConfigError(f"--grad-checkpointing: {cfg.model} has no set_grad_checkpointing(); "
+                                  "train it without the flag")
+            model.set_grad_checkpointing(True)
         if cfg.initial_checkpoint:
             from ...models import load_checkpoint
 
@@ -244,9 +249,14 @@ def train_transform(cfg: Any, dc: dict[str, Any]) -> Any:
     """The training transform: random-resized crop, flips, jitter, auto-augment, erasing."""
     from ...data import create_transform
 
+    interpolation = getattr(cfg, "train_interpolation", None) or cfg.interpolation or "random"
+    if getattr(cfg, "no_aug", False):  # timm's --no-aug: resize + centre crop, nothing random
+        return create_transform(dc["input_size"], is_training=True, no_aug=True,
+                                interpolation="bicubic" if interpolation == "random" else interpolation,
+                                mean=dc["mean"], std=dc["std"])
     return create_transform(dc["input_size"], is_training=True, scale=cfg.scale, ratio=cfg.ratio, hflip=cfg.hflip,
                             vflip=cfg.vflip, color_jitter=cfg.color_jitter or None, auto_augment=cfg.aa,
-                            interpolation=cfg.interpolation or "random", mean=dc["mean"], std=dc["std"],
+                            interpolation=interpolation, mean=dc["mean"], std=dc["std"],
                             re_prob=cfg.reprob, re_mode=cfg.remode, re_count=cfg.recount)
 
 
@@ -329,6 +339,7 @@ class Loader:
 
 
 def make_loader(dataset: Any, batch_size: int, workers: int, training: bool, info: DistInfo, seed: int,
-                device: torch.device) -> Loader:
-    """A per-epoch DataLoader factory for ``dataset``."""
-    return Loader(dataset, batch_size, workers, training, info, seed, pin_memory=device.type == "cuda")
+                device: torch.device, pin_memory: bool | None = None) -> Loader:
+    """A per-epoch DataLoader factory for ``dataset`` (memory pinned with CUDA unless ``pin_memory`` says)."""
+    pin = device.type == "cuda" if pin_memory is None else pin_memory
+    return Loader(dataset, batch_size, workers, training, info, seed, pin_memory=pin)

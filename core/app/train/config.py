@@ -8,8 +8,7 @@ name the field. Fields left at ``None`` mean "decide for me": from the model's p
 (when no ``--data`` is given, see :data:`DEMO_PROFILE`). The run directory keeps the resolved
 config as ``config.json`` (see :func:`TrainConfig.resolved`).
 
-Config files: JSON always works. YAML needs PyYAML (``pip install pyyaml``), which pimm does
-not depend on; without it a ``.yaml`` file gives a clear error naming that fix.
+Config files: JSON or YAML (PyYAML is one of pimm's dependencies).
 """
 
 from __future__ import annotations
@@ -138,7 +137,9 @@ class TrainConfig(BaseModel):
     val_batch_size: Optional[int] = Field(None, ge=1, description="Validation batch size (default: 2x batch).")
     grad_accum: int = Field(1, ge=1, description="Batches accumulated per optimizer step.")
     clip_grad: Optional[float] = Field(None, gt=0, description="Clip the gradient norm (or value) to this.")
-    clip_mode: Literal["norm", "value"] = Field("norm", description="What --clip-grad clips.")
+    clip_mode: Literal["norm", "value", "agc"] = Field("norm", description="What --clip-grad clips: the global norm, "
+                                                       "each value, or agc (adaptive, per unit: the ratio of "
+                                                       "gradient to weight norm).")
 
     # -- execution -----------------------------------------------------------------------------
     amp: Optional[Literal["bf16", "fp16"]] = Field(None, description="Mixed precision (fp16 needs CUDA).")
@@ -157,6 +158,15 @@ class TrainConfig(BaseModel):
     resume: Optional[str] = Field(None, description="Run directory to continue exactly.")
     eval_metric: Literal["top1", "top5", "loss"] = Field("top1", description="Metric that picks the best checkpoint.")
     log_interval: int = Field(50, ge=1, description="Progress: a log line every N batches when the output is not a terminal.")
+    # -- timm train.py options with no other pimm spelling (see timm_flags.py) --------------------
+    lr_base_size: int = Field(256, ge=1, description="Global batch size that --lr-base refers to.")
+    lr_base_scale: Optional[Literal["linear", "sqrt"]] = Field(
+        None, description="lr scaling with the batch (default: sqrt for optimizers named *ada*/*lamb*, else linear).")
+    train_interpolation: Optional[str] = Field(None, description="Training resize interpolation (default: "
+                                               "--interpolation if given, else random).")
+    no_aug: bool = Field(False, description="No training augmentation: resize and centre crop only.")
+    grad_checkpointing: bool = Field(False, description="Recompute activations in backward (less memory).")
+    pin_mem: Optional[bool] = Field(None, description="Pin loader memory (default: on with CUDA).")
 
     @model_validator(mode="after")
     def _check_ranges(self) -> TrainConfig:

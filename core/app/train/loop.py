@@ -79,10 +79,9 @@ def _optimizer_step(st: TrainState) -> None:
 
 
 def _clip(params: list[torch.Tensor], st: TrainState) -> None:
-    if st.clip_mode == "value":
-        torch.nn.utils.clip_grad_value_(params, st.clip_grad)
-    else:
-        torch.nn.utils.clip_grad_norm_(params, st.clip_grad)
+    from .clipping import clip_gradients
+
+    clip_gradients(params, st.clip_grad, st.clip_mode)
 
 
 def train_one_epoch(st: TrainState, loader: Any, epoch: int, num_batches: int, mix: bool = True,

@@ -20,6 +20,7 @@ from .progress import format_duration
 from .outcome import RunResult, check_finite, check_weights_finite, is_oom, oom_error
 from .resume import restore_run
 from .run_parts import console, create_run_events, create_run_loss, stop_agreed
+from .timm_flags import scaled_lr
 
 __all__ = ["Session"]
 
@@ -79,7 +80,8 @@ class Session:
         _record_data_config(model, self.data_config, cfg.input_size is not None, num_classes)
         train_ds.transform = setup.train_transform(cfg, self.data_config)
         workers = cfg.workers if cfg.workers is not None else setup.default_workers(self.info)
-        self.train_loader = setup.make_loader(train_ds, cfg.batch_size, workers, True, self.info, cfg.seed, self.device)
+        self.train_loader = setup.make_loader(train_ds, cfg.batch_size, workers, True, self.info, cfg.seed, self.device,
+                                              pin_memory=cfg.pin_mem)
         if len(self.train_loader) == 0:
             raise ConfigError(f"the training split has {len(train_ds)} images: not one batch; add data")
         self.val_loader = None
@@ -102,7 +104,7 @@ class Session:
             model.to(memory_format=torch.channels_last)
         self.model = model
         global_batch = cfg.batch_size * self.info.world_size * cfg.grad_accum
-        self.lr = cfg.lr or cfg.lr_base * global_batch / 256
+        self.lr = scaled_lr(cfg, global_batch)  # --lr, else --lr-base scaled as timm does (timm_flags.py)
         optimizer = create_optimizer(model, opt=cfg.opt, lr=self.lr, weight_decay=cfg.weight_decay,
                                      momentum=cfg.momentum, layer_decay=cfg.layer_decay, **cfg.opt_kwargs)
         steps = (len(self.train_loader) + cfg.grad_accum - 1) // cfg.grad_accum
