@@ -112,13 +112,32 @@ def _open(sample: Any) -> tuple[Any, Any]:
         raise
 
 
-def load_image(sample: Any, mode: str | None, max_pixels: int | None) -> Any:
+def convert_mode(img: Any, mode: str | None) -> Any:
+    """A loaded PIL image in ``mode`` (None keeps its mode): 16-bit greyscale scaled to 8 bits,
+    palette images with transparency through RGBA, anything else by ``Image.convert``."""
+    if mode:
+        if img.mode in _SIXTEEN_BIT:
+            img = _scale_to_8bit(img)
+        elif img.mode == "P" and "transparency" in img.info:
+            img = img.convert("RGBA")
+        if img.mode != mode:
+            img = img.convert(mode)
+    return img
+
+
+def load_image(sample: Any, mode: str | None, max_pixels: int | None, defer: bool = False) -> Any:
     """Decode ``sample`` to a loaded PIL image in ``mode`` (None keeps the file's mode).
 
     16-bit greyscale is scaled to 8 bits for RGB/L/RGBA; palette images with transparency go
     through RGBA; CMYK converts to RGB. Raises (OSError and friends) for anything unreadable,
     and ``OSError`` for images with more than ``max_pixels`` pixels.
+
+    With ``defer=True`` a JPEG (of a single frame) is checked as above but not decoded: the result is
+    a :class:`~pimm.core.data.deferred_image.DeferredImage` holding the file's bytes, for a transform
+    that decodes it at reduced size. Other formats are decoded as usual.
     """
+    if defer and not _is_pil_image(sample):
+        sample = read_bytes(sample)  # the deferred image owns its data: no file handle left open
     img, to_close = _open(sample)
     try:
         if max_pixels and img.size[0] * img.size[1] > max_pixels:
@@ -126,18 +145,22 @@ def load_image(sample: Any, mode: str | None, max_pixels: int | None) -> Any:
                 f"image of {img.size[0]}x{img.size[1]} pixels exceeds the decompression-bomb limit of "
                 f"{max_pixels} pixels (max_image_pixels)"
             )
+        if defer and to_close is not None and img.format == "JPEG" and len(getattr(img, "tile", ())) == 1:
+            from .deferred_image import DeferredImage
+
+            deferred, to_close = DeferredImage(img, mode, convert_mode), None  # it closes the data once decoded
+            return deferred
         img.load()
-        if mode:
-            if img.mode in _SIXTEEN_BIT:
-                img = _scale_to_8bit(img)
-            elif img.mode == "P" and "transparency" in img.info:
-                img = img.convert("RGBA")
-            if img.mode != mode:
-                img = img.convert(mode)
-        return img
+        return convert_mode(img, mode)
     finally:
         if to_close is not None:
             to_close.close()
+
+
+def _is_pil_image(sample: Any) -> bool:
+    from PIL import Image
+
+    return isinstance(sample, Image.Image)
 
 
 def read_bytes(sample: Any) -> bytes:

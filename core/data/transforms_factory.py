@@ -139,11 +139,14 @@ def transforms_imagenet_train(
     use_prefetcher: bool = False,
     normalize: bool = True,
     separate: bool = False,
+    fast_decode: bool = True,
 ) -> Any:
     """The training pipeline: primary (crop, flips), secondary (colour / auto-augment), final (tensor).
 
     ``separate=True`` returns the three stages as a tuple of Composes (for AugMix-style datasets).
     Auto-augment disables ColorJitter unless ``force_color_jitter`` or '3a' is in the config string.
+    ``fast_decode`` lets the RandomResizedCrop decode a dataset's JPEGs at reduced size when the crop
+    shrinks by 2x or more (see docs/transforms.md); False decodes every image in full, as timm does.
     """
     mean_t, std_t = _check_stats(mean, std)
     _check_interpolation(interpolation)
@@ -164,6 +167,7 @@ def transforms_imagenet_train(
             _aug(
                 "random_resized_crop", size=img_size, scale=tuple(scale or (0.08, 1.0)),
                 ratio=tuple(ratio or (3.0 / 4.0, 4.0 / 3.0)), interpolation=interpolation,
+                reduced_decode=bool(fast_decode),
             )
         )
     else:
@@ -217,8 +221,14 @@ def transforms_imagenet_eval(
     std: Sequence[float] = IMAGENET_DEFAULT_STD,
     use_prefetcher: bool = False,
     normalize: bool = True,
+    fast_decode: bool = False,
 ) -> Any:
-    """The eval pipeline: resize to ``floor(size / crop_pct)`` then crop by ``crop_mode``, then tensor."""
+    """The eval pipeline: resize to ``floor(size / crop_pct)`` then crop by ``crop_mode``, then tensor.
+
+    Its pixels equal timm's. ``fast_decode=True`` (opt-in) CHANGES PIXELS: a dataset's JPEGs are then
+    decoded at 1/2, 1/4 or 1/8 size whenever every edge stays at least the resize target, so the
+    resize starts from a smaller image (faster on large photos, slightly different values).
+    """
     mean_t, std_t = _check_stats(mean, std)
     interpolation = _fixed_interpolation(interpolation)
     img_size = _img_size(img_size)
@@ -228,6 +238,13 @@ def transforms_imagenet_eval(
         raise ConfigError(f"unknown crop_mode {crop_mode!r}: use one of {', '.join(CROP_MODES)}")
     resize_to = scale_size(img_size, crop_pct)
     steps: list[Any] = []
+    if fast_decode:
+        if crop_border_pixels:
+            raise ConfigError(
+                "fast_decode=True cannot be combined with crop_border_pixels (the border is counted in "
+                "full-size pixels); drop one of them"
+            )
+        steps.append(_aug("reduced_decode", size=resize_to))
     if crop_border_pixels:
         steps.append(_aug("trim_border", border_size=crop_border_pixels))
     if crop_mode == "squash":
@@ -254,12 +271,18 @@ def transforms_noaug_train(
     std: Sequence[float] = IMAGENET_DEFAULT_STD,
     use_prefetcher: bool = False,
     normalize: bool = True,
+    fast_decode: bool = False,
 ) -> Any:
-    """Training without augmentation: resize (shorter edge for an int size) + centre crop + tensor."""
+    """Training without augmentation: resize (shorter edge for an int size) + centre crop + tensor.
+
+    ``fast_decode=True`` (opt-in, changes pixels) decodes JPEGs at reduced size as in the eval pipeline.
+    """
     mean_t, std_t = _check_stats(mean, std)
     interpolation = _fixed_interpolation(interpolation)
     img_size = _img_size(img_size)
     steps = [_aug("resize", size=img_size, interpolation=interpolation), _aug("center_crop", size=img_size)]
+    if fast_decode:
+        steps.insert(0, _aug("reduced_decode", size=img_size))
     return _compose(steps + _final_steps(mean_t, std_t, normalize, use_prefetcher))
 
 
@@ -297,13 +320,20 @@ def create_transform(
     patchify: bool = False,
     patchify_channels_last: bool = True,
     patchify_flatten: bool = True,
+    fast_decode: bool | None = None,
 ) -> Any:
     """Build the train or eval image transform (timm's arguments and defaults).
 
     ``input_size`` is an int, ``(H, W)`` or ``(C, H, W)``. Returns a torchvision ``Compose`` (or,
     with ``separate=True`` in training, a tuple of the three stage Composes). The NaFlex / patchify
     arguments are accepted for signature compatibility; enabling them is an error (not supported).
+
+    ``fast_decode`` (pimm's, not timm's): reduced-size JPEG decoding for images from a pimm dataset.
+    None means on for the RandomResizedCrop training pipeline and off elsewhere, so evaluation
+    pixels equal timm's; True in evaluation is an opt-in that changes pixels; False turns it off.
     """
+    if fast_decode is not None and not isinstance(fast_decode, bool):
+        raise ConfigError(f"fast_decode must be True, False or None, got {fast_decode!r}")
     img_size = _img_size(input_size)
     if tf_preprocessing:
         raise ConfigError("tf_preprocessing is not supported by pimm; drop it to get the standard pipeline")
@@ -314,7 +344,7 @@ def create_transform(
             raise ConfigError("separate=True needs augmentation stages; it cannot be combined with no_aug=True")
         return transforms_noaug_train(
             img_size, interpolation=interpolation, mean=mean, std=std,
-            use_prefetcher=use_prefetcher, normalize=normalize,
+            use_prefetcher=use_prefetcher, normalize=normalize, fast_decode=bool(fast_decode),
         )
     if is_training:
         return transforms_imagenet_train(
@@ -323,10 +353,12 @@ def create_transform(
             gaussian_blur_prob=gaussian_blur_prob, auto_augment=auto_augment, interpolation=interpolation,
             mean=mean, std=std, re_prob=re_prob, re_mode=re_mode, re_count=re_count,
             re_num_splits=re_num_splits, use_prefetcher=use_prefetcher, normalize=normalize, separate=separate,
+            fast_decode=fast_decode is not False,
         )
     if separate:
         raise ConfigError("separate=True only applies to training transforms (is_training=True)")
     return transforms_imagenet_eval(
         img_size, interpolation=interpolation, mean=mean, std=std, crop_pct=crop_pct, crop_mode=crop_mode,
         crop_border_pixels=crop_border_pixels, use_prefetcher=use_prefetcher, normalize=normalize,
+        fast_decode=fast_decode is not False,
     )

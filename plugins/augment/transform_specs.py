@@ -36,6 +36,19 @@ class RandomResizedCropOptions(Options):
         description="Range of the crop's aspect ratio (width/height), sampled log-uniformly.",
     )
     interpolation: Interp = Field(default="bilinear", description=_INTERP_DOC)
+    reduced_decode: bool = Field(
+        default=True,
+        description="Accept an undecoded JPEG from the dataset and decode it at 1/2, 1/4 or 1/8 size when the "
+        "crop shrinks by 2x or more (much faster on large photos; pixels differ slightly from a full decode). "
+        "Decoded images are unaffected.",
+    )
+
+
+class ReducedDecodeOptions(Options):
+    size: Size = Field(
+        ..., description="Size the image is resized to next (an int or (height, width)): every edge of the "
+        "reduced image stays at least its largest value.",
+    )
 
 
 class ResizeKeepRatioOptions(Options):
@@ -177,6 +190,9 @@ TRANSFORM_SPECS: list[AugmentSpec] = [
     _spec("random_resized_crop", "transforms:RandomResizedCropAndInterpolation", RandomResizedCropOptions,
           "Crop a random area/aspect of the image and resize it (the training crop).",
           aliases=("RandomResizedCropAndInterpolation",), tags=("pil", "chw-tensor", "sized")),
+    _spec("reduced_decode", "transforms:ReducedDecode", ReducedDecodeOptions,
+          "Decode a dataset's undecoded JPEG at reduced size (eval opt-in fast_decode; changes pixels).",
+          aliases=("ReducedDecode",), tags=("pil", "chw-tensor")),
     _spec("resize_keep_ratio", "transforms:ResizeKeepRatio", ResizeKeepRatioOptions,
           "Resize keeping the aspect ratio, optionally with random scale and aspect jitter.",
           aliases=("ResizeKeepRatio",), tags=("pil", "chw-tensor")),

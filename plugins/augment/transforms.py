@@ -16,6 +16,7 @@ from typing import Any
 import torchvision.transforms.functional as F
 from PIL import Image
 
+from pimm.core.data.deferred_image import DeferredImage, dct_reduction
 from pimm.core.errors import ConfigError
 
 from .interpolation import (
@@ -33,6 +34,7 @@ __all__ = [
     "CenterCropOrPad",
     "RandomCropOrPad",
     "TrimBorder",
+    "ReducedDecode",
     "center_crop_or_pad",
     "crop_or_pad",
     "to_size_pair",
@@ -85,6 +87,8 @@ def _pick(modes: Any) -> Any:
 
 
 def _height_width(img: Any) -> tuple[int, int]:
+    if isinstance(img, DeferredImage):
+        return img.height, img.width
     _, height, width = F.get_dimensions(img)
     return height, width
 
@@ -128,6 +132,13 @@ class RandomResizedCropAndInterpolation:
     The crop covers a fraction of the image area drawn from ``scale`` with an aspect ratio drawn
     log-uniformly from ``ratio``; after 10 rejected draws a central crop clamped to the ratio range
     is used. ``interpolation='random'`` picks bilinear or bicubic on every call.
+
+    With ``reduced_decode`` (the default) the crop accepts a not yet decoded JPEG from the dataset
+    (:class:`~pimm.core.data.deferred_image.DeferredImage`): the crop is drawn on the full-size
+    geometry (the same random draws as for a decoded image), and when it shrinks by 2x or more the
+    JPEG is decoded at 1/2, 1/4 or 1/8 size (the largest that keeps the crop at least ``size``)
+    with the crop box mapped exactly onto the reduced image. Decoded images and tensors take the
+    ordinary path, bit-identical to timm's.
     """
 
     def __init__(
@@ -136,11 +147,18 @@ class RandomResizedCropAndInterpolation:
         scale: Sequence[float] = (0.08, 1.0),
         ratio: Sequence[float] = (3.0 / 4.0, 4.0 / 3.0),
         interpolation: str = "bilinear",
+        reduced_decode: bool = True,
     ) -> None:
         self.size = to_size_pair(size)
         self.scale = _range_pair(scale, "scale")
         self.ratio = _range_pair(ratio, "ratio", positive=True)
         self.interpolation = _interpolation_modes(interpolation)
+        self.reduced_decode = bool(reduced_decode)
+
+    @property
+    def accepts_deferred_image(self) -> bool:
+        """True when the dataset may hand this crop an undecoded JPEG (``reduced_decode``)."""
+        return self.reduced_decode
 
     @staticmethod
     def get_params(img: Any, scale: Sequence[float], ratio: Sequence[float]) -> tuple[int, int, int, int]:
@@ -153,9 +171,16 @@ class RandomResizedCropAndInterpolation:
         """Crop and resize ``img`` (PIL image or tensor)."""
         top, left, h, w = self.get_params(img, self.scale, self.ratio)
         mode = _pick(self.interpolation)
+        factor = 1
+        if isinstance(img, DeferredImage):
+            img, factor = img.decode(dct_reduction(w, h, self.size[1], self.size[0]))
         if isinstance(img, Image.Image):  # what torchvision does for PIL, without its dispatch overhead
+            resample = str_to_pil_interp(interp_mode_to_str(mode))
+            if factor > 1:  # full-size pixel edge x lies at x / factor on the reduced image
+                box = (left / factor, top / factor, (left + w) / factor, (top + h) / factor)
+                return img.resize((self.size[1], self.size[0]), resample, box=box)
             crop = img.crop((left, top, left + w, top + h))
-            return crop.resize((self.size[1], self.size[0]), str_to_pil_interp(interp_mode_to_str(mode)))
+            return crop.resize((self.size[1], self.size[0]), resample)
         return F.resized_crop(img, top, left, h, w, list(self.size), mode)
 
     def __repr__(self) -> str:
@@ -165,6 +190,32 @@ class RandomResizedCropAndInterpolation:
             f"{type(self).__name__}(size={self.size}, scale={scale}, ratio={ratio}, "
             f"interpolation={_interpolation_repr(self.interpolation)})"
         )
+
+
+class ReducedDecode:
+    """Decode a deferred JPEG at the largest 1/2, 1/4 or 1/8 size whose edges all stay at least
+    ``max(size)`` (the resize that follows then still only shrinks); anything else passes through.
+
+    The opt-in first step of the eval pipeline (``create_transform(..., fast_decode=True)``): the
+    resize that follows starts from a smaller image, so its pixels differ slightly from a
+    full-size decode (no longer identical to timm's). Decoded images and tensors are untouched.
+    """
+
+    accepts_deferred_image = True
+
+    def __init__(self, size: int | Sequence[int]) -> None:
+        self.size = to_size_pair(size)
+
+    def __call__(self, img: Any) -> Any:
+        """The decoded image (reduced when ``img`` is a deferred JPEG big enough), else ``img``."""
+        if not isinstance(img, DeferredImage):
+            return img
+        edge = max(self.size)
+        decoded, _ = img.decode(dct_reduction(img.width, img.height, edge, edge))
+        return decoded
+
+    def __repr__(self) -> str:
+        return f"{type(self).__name__}(size={self.size})"
 
 
 class ResizeKeepRatio:
