@@ -46,6 +46,8 @@ def test_grid_head_models_accept_only_their_own_pooling():
         assert model(x).ndim == 4
     with pytest.raises(PimmError, match="'avg'"):
         create_model("tv-alexnet", global_pool="max")
+    with pytest.raises(PimmError, match="fixed grid"):
+        model.reset_classifier(0, "max")
     with pytest.raises(PimmError, match="num_classes=0"):
         create_model("tv-alexnet", global_pool="", num_classes=10)
     squeeze = create_model("tv-squeezenet1_1", num_classes=0).eval()

@@ -75,14 +75,11 @@ def test_every_torchvision_classification_model_is_registered():
 
 def test_names_cannot_clash_with_builtin_names_or_deprecated_aliases():
     registry = get_registry()
-    others = set()
+    others, ours = set(), set()
     for entry in registry.entries("model"):
-        if entry.plugin.name != "torchvision":
-            others.add(entry.name)
-            others.update(entry.spec.aliases)
-            others.update(entry.spec.deprecated_names)
-    ours = set(list_models("tv-*"))
-    assert not ours & others
+        names = {entry.name, *entry.spec.aliases, *entry.spec.deprecated_names}
+        (ours if entry.plugin.name == "torchvision" else others).update(names)
+    assert len(ours) >= 80 and not ours & others, sorted(ours & others)[:5]
     assert not any("-" in name for name in others), "the tv- scheme relies on builtins never using '-'"
     with pytest.warns(FutureWarning):  # pimm's own legacy alias keeps meaning pimm's resnet50
         spec, arch, tag = resolve_model_name("tv_resnet50")
@@ -144,3 +141,14 @@ def test_listing_imports_neither_torch_nor_torchvision():
     assert "tv-resnet50" in cli.stdout
     imported = {line.split("|")[-1].strip() for line in cli.stderr.splitlines() if "|" in line}
     assert "pimm_torchvision.table" in imported and not {"torch", "torchvision"} & imported
+
+
+def test_crop_pct_reproduces_torchvisions_resize_size_exactly():
+    import math
+
+    from pimm_torchvision.table import crop_pct_for
+
+    pairs = {(w["crop_size"], w["resize_size"]) for a in load_table()["architectures"].values() for w in a["weights"]}
+    pairs |= {(48, 59), (85, 108), (95, 121), (100, 127)}  # crop / (crop / resize) lands just below resize
+    for crop, resize in sorted(pairs):
+        assert math.floor(crop / crop_pct_for(crop, resize)) == resize, (crop, resize)
