@@ -3,8 +3,8 @@
 from __future__ import annotations
 
 import json
-import math
 import os
+import math
 import shutil
 from pathlib import Path
 
@@ -14,16 +14,13 @@ INDEX = "index.json"
 
 
 def _copy_tree(src: Path, dst: Path) -> None:
-    """Hard-link the files of ``src`` into ``dst`` (copy where linking is impossible)."""
+    """Copy the files of ``src`` into ``dst`` (real copies: a hard link would follow in-place rewrites)."""
     dst.mkdir(parents=True)
     for item in src.iterdir():
         if item.is_dir():
             _copy_tree(item, dst / item.name)
-            continue
-        try:
-            os.link(item.resolve(), dst / item.name)
-        except OSError:
-            shutil.copy2(item, dst / item.name)
+        else:
+            shutil.copy2(item.resolve(), dst / item.name)
 
 
 def keep_checkpoint(folder: Path, model_dir: Path, epoch: int, value: float | None, keep: int,
