@@ -150,7 +150,7 @@ def pimm_loggers() -> Iterable[LoggerSpec]:
 
     The target is called with the validated options and returns a logger following
     :class:`pimm.core.logger.RunLogger`: ``start(run_dir, config, resume_epoch)``,
-    ``log_metrics(metrics, step)``, ``log_epoch(row)``, ``close()``. It runs on the main process only.
+    ``log_epoch(row)``, ``close(error=None)``. It runs on the main process only.
     ``pimm train --log csv,NAME`` accepts any registered names; ``requires`` lists the modules it
     needs, so a missing one is reported before the run starts.
     """
