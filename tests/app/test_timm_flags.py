@@ -114,3 +114,45 @@ def test_help_shows_every_default():
     for needed in ("--epochs EPOCHS", "(default: 10)", "--lr-base-size", "(default: 256)", "--gp", "DATA_DIR",
                    "--weight-decay", "(default: 2e-05)"):
         assert needed in " ".join(text.split()) or needed in text, needed
+
+
+def test_repeated_augmentation_sampler():
+    from pimm.core.app.train.repeat_sampler import RepeatedAugSampler
+
+    one = RepeatedAugSampler(10, 3, seed=5)
+    order = list(one)
+    assert len(order) == len(one) == 10
+    assert order[0] == order[1] == order[2] and order[3] == order[4] == order[5] and order[0] != order[3]
+    assert list(one) == order  # deterministic for an epoch
+    one.set_epoch(1)
+    assert list(one) != order
+    shards = [list(RepeatedAugSampler(12, 3, rank=r, world=3, seed=0)) for r in range(3)]
+    assert shards[0] == shards[1] == shards[2]  # the 3 copies of each image go to the 3 processes
+    assert len(set(shards[0])) == 4
+
+
+def test_aug_repeats_and_sync_bn_in_a_run(app_folder: Path, tmp_path: Path, capsys, monkeypatch):
+    from pimm.core.app.train import repeat_sampler
+    from pimm.core.app.train.launch import run_training
+
+    used = []
+    original = repeat_sampler.RepeatedAugSampler.__iter__
+    monkeypatch.setattr(repeat_sampler.RepeatedAugSampler, "__iter__", lambda self: used.append(self.repeats)
+                        or original(self))
+    monkeypatch.setenv("PIMM_CACHE_DIR", str(tmp_path / "cache"))
+    run_training(make_config(app_options(app_folder, tmp_path, epochs=1, aug_repeats=3, sync_bn=True)))
+    assert used == [3]
+    assert "--sync-bn has no effect with one process" in capsys.readouterr().out
+
+
+def test_sync_bn_conversion_rules():
+    from pimm.core.app.train.timm_flags import sync_batchnorm
+
+    model = torch.nn.Sequential(torch.nn.Conv2d(3, 4, 3), torch.nn.BatchNorm2d(4))
+    same, note = sync_batchnorm(model, False, torch.device("cpu"))
+    assert same is model and "no effect" in note
+    with pytest.raises(ConfigError, match="needs CUDA"):
+        sync_batchnorm(model, True, torch.device("cpu"))
+    converted, note = sync_batchnorm(model, True, torch.device("cuda", 0))  # conversion itself needs no GPU
+    assert isinstance(converted[1], torch.nn.SyncBatchNorm) and "1 BatchNorm" in note
+    assert converted[1].weight is model[1].weight

@@ -299,6 +299,7 @@ class Loader:
     info: DistInfo
     seed: int
     pin_memory: bool = False
+    aug_repeats: int = 0  # > 1: repeated augmentation (timm's --aug-repeats)
 
     def __post_init__(self) -> None:
         import torch.utils.data as tud
@@ -308,7 +309,12 @@ class Loader:
         if self.iterable:
             return
         if self.training:
-            if self.info.distributed:
+            if self.aug_repeats > 1:
+                from .repeat_sampler import RepeatedAugSampler
+
+                self.sampler = RepeatedAugSampler(len(self.dataset), self.aug_repeats, self.info.rank,
+                                                  self.info.world_size, self.seed)
+            elif self.info.distributed:
                 self.sampler = tud.DistributedSampler(self.dataset, self.info.world_size, self.info.rank,
                                                       shuffle=True, seed=self.seed, drop_last=True)
             else:
@@ -339,7 +345,7 @@ class Loader:
 
 
 def make_loader(dataset: Any, batch_size: int, workers: int, training: bool, info: DistInfo, seed: int,
-                device: torch.device, pin_memory: bool | None = None) -> Loader:
+                device: torch.device, pin_memory: bool | None = None, aug_repeats: int = 0) -> Loader:
     """A per-epoch DataLoader factory for ``dataset`` (memory pinned with CUDA unless ``pin_memory`` says)."""
     pin = device.type == "cuda" if pin_memory is None else pin_memory
-    return Loader(dataset, batch_size, workers, training, info, seed, pin_memory=pin)
+    return Loader(dataset, batch_size, workers, training, info, seed, pin_memory=pin, aug_repeats=aug_repeats)

@@ -167,6 +167,9 @@ class TrainConfig(BaseModel):
     no_aug: bool = Field(False, description="No training augmentation: resize and centre crop only.")
     grad_checkpointing: bool = Field(False, description="Recompute activations in backward (less memory).")
     pin_mem: Optional[bool] = Field(None, description="Pin loader memory (default: on with CUDA).")
+    aug_repeats: int = Field(0, ge=0, description="Repeated augmentation: each chosen image this many times per "
+                             "epoch (0 or 1: off).")
+    sync_bn: bool = Field(False, description="Synchronise BatchNorm statistics across processes (CUDA, >1 process).")
 
     @model_validator(mode="after")
     def _check_ranges(self) -> TrainConfig:

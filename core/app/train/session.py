@@ -20,7 +20,7 @@ from .progress import format_duration
 from .outcome import RunResult, check_finite, check_weights_finite, is_oom, oom_error
 from .resume import restore_run
 from .run_parts import console, create_run_events, create_run_loss, stop_agreed
-from .timm_flags import scaled_lr
+from .timm_flags import scaled_lr, sync_batchnorm
 
 __all__ = ["Session"]
 
@@ -74,6 +74,9 @@ class Session:
         self.class_names = setup.class_names(train_ds, num_classes)
         setup.seed_everything(cfg.seed)
         model, notes = setup.build_model(cfg, num_classes)
+        if cfg.sync_bn:
+            model, note = sync_batchnorm(model, self.info.distributed, self.device)
+            notes.append(note)
         for note in notes:
             self.say(f"note: {note}")
         self.data_config = setup.data_config_for(cfg, model)
@@ -81,7 +84,7 @@ class Session:
         train_ds.transform = setup.train_transform(cfg, self.data_config)
         workers = cfg.workers if cfg.workers is not None else setup.default_workers(self.info)
         self.train_loader = setup.make_loader(train_ds, cfg.batch_size, workers, True, self.info, cfg.seed, self.device,
-                                              pin_memory=cfg.pin_mem)
+                                              pin_memory=cfg.pin_mem, aug_repeats=cfg.aug_repeats)
         if len(self.train_loader) == 0:
             raise ConfigError(f"the training split has {len(train_ds)} images: not one batch; add data")
         self.val_loader = None

@@ -14,7 +14,7 @@ from typing import Any
 
 from ...errors import ConfigError
 
-__all__ = ["TIMM_OPTIONS", "translate_timm_flags", "parse_kwargs", "scaled_lr", "ADAPTIVE_HINTS"]
+__all__ = ["TIMM_OPTIONS", "translate_timm_flags", "parse_kwargs", "scaled_lr", "sync_batchnorm", "ADAPTIVE_HINTS"]
 
 #: (flags, argparse keywords) added to ``pimm train``; every default is SUPPRESS (only given flags count).
 TIMM_OPTIONS: list[tuple[tuple[str, ...], dict[str, Any]]] = [
@@ -41,6 +41,9 @@ TIMM_OPTIONS: list[tuple[tuple[str, ...], dict[str, Any]]] = [
     (("--pin-mem",), {"action": "store_true", "dest": "pin_mem",
                       "help": "pin loader memory (default: on with CUDA, where it helps)"}),
     (("--no-pin-mem",), {"action": "store_false", "dest": "pin_mem", "help": "never pin loader memory"}),
+    (("--aug-repeats",), {"type": int, "metavar": "N",
+                          "help": "repeated augmentation: each chosen image N times per epoch (0: off)"}),
+    (("--sync-bn",), {"action": "store_true", "help": "synchronised BatchNorm across processes (CUDA)"}),
     (("--amp-dtype",), {"choices": ("float16", "bfloat16", "fp16", "bf16"), "dest": "amp_dtype",
                         "help": "mixed precision dtype; turns --amp on with that dtype"}),
 ]
@@ -106,3 +109,22 @@ def scaled_lr(cfg: Any, global_batch: int) -> float:
         rule = "sqrt" if any(h in name for h in ADAPTIVE_HINTS) else "linear"
     ratio = global_batch / getattr(cfg, "lr_base_size", 256)
     return float(cfg.lr_base * (math.sqrt(ratio) if rule == "sqrt" else ratio))
+
+
+def sync_batchnorm(model: Any, distributed: bool, device: Any) -> tuple[Any, str]:
+    """``--sync-bn``: the model with synchronised BatchNorm when it can help, and a note saying what happened.
+
+    One process: nothing to synchronise (the model is unchanged). Several CPU processes: torch's
+    SyncBatchNorm runs on accelerators only, so it is an error. Otherwise every BatchNorm layer is
+    converted (the parameters are the same objects, so an optimizer built later sees them).
+    """
+    import torch
+
+    if not distributed:
+        return model, "--sync-bn has no effect with one process; BatchNorm is left as it is"
+    if getattr(device, "type", "cpu") == "cpu":
+        raise ConfigError("--sync-bn needs CUDA devices (torch's SyncBatchNorm does not run on the CPU); "
+                          "train without it on the CPU")
+    converted = torch.nn.SyncBatchNorm.convert_sync_batchnorm(model)
+    count = sum(isinstance(m, torch.nn.SyncBatchNorm) for m in converted.modules())
+    return converted, f"--sync-bn: {count} BatchNorm layers synchronised across processes"
