@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 import os
+import shutil
 import subprocess
 import sys
 import time
@@ -30,12 +31,16 @@ def _train_args(data: Path, out: Path) -> list[str]:
 
 
 def test_chatty_workers_do_not_deadlock(tiny_folder: Path, tmp_path: Path) -> None:
+    data = tmp_path / "data"
+    shutil.copytree(tiny_folder, data)
+    (data / "train" / "red" / "broken.png").write_bytes(b"not a png")  # the workers log a bad sample
     # 3000 lines of ~90 bytes on each stream of each worker: four times a pipe's 64 KiB buffer
     env = _env(tmp_path, PIMM_TEST_CHATTY_LINES="3000")
-    cmd = [sys.executable, "-m", "pimm.core.app.cli", "train", "--nproc", "2", *_train_args(tiny_folder, tmp_path)]
+    cmd = [sys.executable, "-m", "pimm.core.app.cli", "train", "--nproc", "2", *_train_args(data, tmp_path)]
     proc = subprocess.run(cmd, capture_output=True, text=True, timeout=240, env=env)
     assert proc.returncode == 0, proc.stderr[-3000:]
     assert proc.stderr.count("chatty worker output") >= 2 * 3000  # both workers' output came through
+    assert "broken.png" in proc.stderr
     assert (tmp_path / "run" / "best" / "model.safetensors").is_file()
     assert list((tmp_path / "tmp").glob("pimm-*")) == []  # the launcher's temporary files are gone
 

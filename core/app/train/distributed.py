@@ -150,8 +150,10 @@ def launch_local(nproc: int, task: str, payload: str, env: dict[str, str] | None
     process's stdout/stderr, so a chatty worker can never block on a full pipe. Each worker reports
     a failure in its own error file (``PIMM_ERROR_FILE``); the call returns when all have finished,
     and as soon as one fails the others are stopped and a :class:`~pimm.core.errors.PimmError`
-    carries the failing process's message. Temporary files (the payload, error files, anything a
-    worker puts in ``PIMM_RUN_TMPDIR``) are removed on every way out, SIGTERM included.
+    carries the failing process's message. The workers' temporary folder (``TMPDIR``, also
+    ``PIMM_RUN_TMPDIR``) is one folder of the launcher's, holding the payload, the error files and
+    whatever the workers put there (e.g. the shared bad-sample logs of the datasets), and it is
+    removed on every way out, SIGTERM included, even when a worker was killed before its own cleanup.
     """
     import signal
     import subprocess
@@ -179,7 +181,7 @@ def launch_local(nproc: int, task: str, payload: str, env: dict[str, str] | None
         for rank in range(nproc):
             child = dict(os.environ, **(env or {}), RANK=str(rank), LOCAL_RANK=str(rank), WORLD_SIZE=str(nproc),
                          LOCAL_WORLD_SIZE=str(nproc), MASTER_ADDR="127.0.0.1", MASTER_PORT=str(port),
-                         PIMM_ERROR_FILE=errors[rank], PIMM_RUN_TMPDIR=tmp)
+                         PIMM_ERROR_FILE=errors[rank], PIMM_RUN_TMPDIR=tmp, TMPDIR=tmp)
             procs.append(subprocess.Popen([sys.executable, "-m", "pimm.core.app.train.worker", task, path], env=child))
         failed = None
         while failed is None and any(p.poll() is None for p in procs):
