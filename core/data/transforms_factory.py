@@ -360,5 +360,5 @@ def create_transform(
     return transforms_imagenet_eval(
         img_size, interpolation=interpolation, mean=mean, std=std, crop_pct=crop_pct, crop_mode=crop_mode,
         crop_border_pixels=crop_border_pixels, use_prefetcher=use_prefetcher, normalize=normalize,
-        fast_decode=fast_decode is not False,
+        fast_decode=bool(fast_decode),
     )
