@@ -74,6 +74,9 @@ OPTIMIZERS: dict[str, tuple[dict[str, Any], str | None, dict[str, Any]]] = {
     "cadamp": ({"lr": 1e-3, "weight_decay": 1e-4}, None, {}),
     "csgdp": ({"lr": 0.1, "weight_decay": 1e-4}, None, {}),
     "cadan": ({"lr": 1e-3, "weight_decay": 0.02}, None, {}),
+    "muon": ({"lr": 0.02}, None, {}),
+    "nmuon": ({"lr": 0.02}, None, {}),
+    "adamuon": ({"lr": 0.02}, None, {}),
 }
 #: The optimizers of the issue's geometric-mean target.
 GEOMEAN_SET = ("lamb", "adamp", "sgdp", "rmsproptf", "adabelief", "madgrad", "adan")

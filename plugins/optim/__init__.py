@@ -73,6 +73,14 @@ _TABLE: dict[str, tuple] = {
              "MARS: variance-reduced gradient correction inside an AdamW (or Lion) step"),
     "adafactorbv": (f"{_P}.adafactor_bv:AdafactorBigVision", True, False, 2, True, False, {},
                     "Adafactor as big_vision trains ViTs (factored, clipped, low-precision momentum)"),
+    "muon": (f"{_P}.muon:Muon", True, True, 2, True, False, {},
+             "Muon: momentum orthogonalized by Newton-Schulz, AdamW fallback for non-matrix params"),
+    "nmuon": (f"{_P}.muon:Muon", True, True, 2, True, False, {"nesterov": True},
+              "Muon with Nesterov momentum and a NAdamW fallback"),
+    "adamuon": (f"{_P}.muon:Muon", True, True, 2, True, False, {"algo": "adamuon"},
+                "AdaMuon: Muon with a second moment on the orthogonalized step"),
+    "nadamuon": (f"{_P}.muon:Muon", True, True, 2, True, False, {"algo": "adamuon", "nesterov": True},
+                 "AdaMuon with Nesterov momentum and a NAdamW fallback"),
 }
 
 _ALIASES: dict[str, tuple[str, ...]] = {"sgd": ("nesterov",), "sgdw": ("nesterovw",)}

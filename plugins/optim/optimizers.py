@@ -22,6 +22,7 @@ from .lion import Lion
 from pimm.core.optim.lookahead import Lookahead
 from .madgrad import MADGRAD
 from .mars import Mars
+from .muon import Muon
 from .nadam import Nadam
 from .nadamw import NAdamW
 from .nvnovograd import NvNovoGrad
@@ -32,6 +33,6 @@ from .sgdw import SGDW
 
 __all__ = [
     "AdaBelief", "Adafactor", "AdafactorBigVision", "Adahessian", "AdamP", "AdamW", "Adan", "Adopt", "Lamb",
-    "LaProp", "Lars", "Lion", "Lookahead", "MADGRAD", "Mars", "NAdamW", "Nadam", "NvNovoGrad", "RAdam",
+    "LaProp", "Lars", "Lion", "Lookahead", "MADGRAD", "Mars", "Muon", "NAdamW", "Nadam", "NvNovoGrad", "RAdam",
     "RMSpropTF", "SGDP", "SGDW",
 ]

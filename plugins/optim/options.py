@@ -26,7 +26,8 @@ BOUNDS: dict[str, dict[str, float]] = {
     "delta": {"ge": 0.0}, "clip_threshold": {"gt": 0.0}, "max_grad_norm": {"gt": 0.0},
     "momentum_decay": {"ge": 0.0}, "initial_accumulator_value": {"ge": 0.0}, "gamma": {"ge": 0.0},
     "clip_exp": {"ge": 0.0}, "lr_1d_factor": {"ge": 0.0}, "beta2_cap": {"ge": 0.0, "le": 1.0},
-    "clipping_threshold": {"gt": 0.0}, "fallback_lr_scale": {"ge": 0.0}, "ns_steps": {"ge": 0},
+    "clipping_threshold": {"gt": 0.0}, "fallback_lr_scale": {"ge": 0.0}, "ns_steps": {"ge": 1},
+    "safety_factor": {"gt": 0.0},
     "hessian_power": {"ge": 0.0, "le": 1.0}, "update_each": {"ge": 1}, "n_samples": {"ge": 1},
     "min_dim_size_to_factor": {"ge": 1}, "decay_offset": {"ge": 0},
 }
@@ -92,6 +93,19 @@ _DESCRIPTIONS: dict[str, str] = {
     "momentum_dtype": "dtype of the momentum buffer: 'bfloat16', 'float16' or 'float32'.",
     "clipping_threshold": "Clip the update to this RMS (None disables).",
     "unscaled_wd": "Weight decay not scaled by the learning rate (p *= 1 - wd), as big_vision.",
+    "ns_steps": "Newton-Schulz iterations of the orthogonalization.",
+    "ns_coefficients": "Newton-Schulz coefficients: a preset ('quintic', 'original', 'polar_express') or (a, b, c) "
+                       "triples.",
+    "safety_factor": "Factor on the Frobenius norm that starts the Newton-Schulz iteration.",
+    "adjust_lr_fn": "Per-shape lr scale of the Muon step: 'match_rms_adamw', 'original', 'rms_to_rms', 'rsqrt_in' "
+                    "or None.",
+    "conv_mode": "Conv kernels as one (out, in*k*k) matrix ('flatten') or one (out, in) matrix per position "
+                 "('batched').",
+    "normalize_spatial": "In 'batched' mode, scale the step by 1/sqrt(kernel positions).",
+    "fallback_lr_scale": "lr factor of the AdamW fallback for parameters Muon does not take.",
+    "algo": "'muon', or 'adamuon' (a second moment on the orthogonalized step).",
+    "scale_eps": "Scale the Newton-Schulz eps by sqrt(in/out) and add it to the norm (muP).",
+    "ns_dtype": "dtype of the Newton-Schulz iteration ('bfloat16' as timm; 'float32'/'float64' for exactness).",
 }
 
 
@@ -266,3 +280,20 @@ AdafactorbvOptions = _options(
     momentum_dtype=(Literal["bfloat16", "float16", "float32"], "bfloat16"), eps=(float | None, None),
     weight_decay=(float, 0.0), clipping_threshold=(float | None, None), unscaled_wd=(bool, False),
     caution=(bool, False), corrected_weight_decay=(bool, False))
+
+def _muon(algo: str, nesterov: bool) -> dict[str, tuple[Any, Any]]:
+    return dict(lr=(float, 0.02), weight_decay=(float, 0.0), momentum=(float, 0.95), nesterov=(bool, nesterov),
+                ns_steps=(int, 5), ns_coefficients=(str | list[tuple[float, float, float]], "quintic"),
+                eps=(float, 1e-7), safety_factor=(float, 1.0),
+                adjust_lr_fn=(Literal["original", "match_rms_adamw", "rms_to_rms", "rsqrt_in"] | None,
+                              "match_rms_adamw"),
+                conv_mode=(Literal["flatten", "batched"], "flatten"), normalize_spatial=(bool, True),
+                fallback_lr_scale=(float, 1.0), betas=(_Betas2, (0.9, 0.95)),
+                algo=(Literal["muon", "adamuon"], algo), scale_eps=(bool, False),
+                ns_dtype=(Literal["bfloat16", "float32", "float64"], "bfloat16"))
+
+
+MuonOptions = _options("MuonOptions", **_muon("muon", False))
+NmuonOptions = _options("NmuonOptions", **_muon("muon", True))
+AdamuonOptions = _options("AdamuonOptions", **_muon("adamuon", False))
+NadamuonOptions = _options("NadamuonOptions", **_muon("adamuon", True))

@@ -262,3 +262,62 @@ def ref_adafactorbv(params: Params, grads: Grads, lr: float = 1.0, min_dim_size_
             p = [x * (1 - _decay(lr, peak_lr) * weight_decay) for x in ps[i]]
             ps[i] = [x - lr * a for x, a in zip(p, u)]
     return ps
+
+
+def _matmul(a: list[list[float]], b: list[list[float]]) -> list[list[float]]:
+    return [[sum(x * y for x, y in zip(row, col)) for col in zip(*b)] for row in a]
+
+
+def _newton_schulz(rows: list[list[float]], coeffs, steps: int = 5, eps: float = 1e-7) -> list[list[float]]:
+    """Orthogonalize a matrix (list of rows) with the Newton-Schulz quintic of Jordan et al."""
+    tall = len(rows) > len(rows[0])
+    x = [list(c) for c in zip(*rows)] if tall else [list(r) for r in rows]
+    norm = max(math.sqrt(sum(v * v for r in x for v in r)), eps)
+    x = [[v / norm for v in r] for r in x]
+    for i in range(steps):
+        a, b, c = coeffs[min(i, len(coeffs) - 1)]
+        gram = _matmul(x, [list(col) for col in zip(*x)])
+        gram2 = _matmul(gram, gram)
+        poly = [[b * g + c * h for g, h in zip(r1, r2)] for r1, r2 in zip(gram, gram2)]
+        px = _matmul(poly, x)
+        x = [[a * v + w for v, w in zip(r1, r2)] for r1, r2 in zip(x, px)]
+    return [list(c) for c in zip(*x)] if tall else x
+
+
+QUINTIC = [(4.0848, -6.8946, 2.9270), (3.9505, -6.3029, 2.6377), (3.7418, -5.5913, 2.3037),
+           (2.8769, -3.1427, 1.2046), (2.8366, -3.0525, 1.2012)]
+
+
+def ref_muon(params: Params, grads: Grads, lr: float = 0.02, weight_decay: float = 0.0, momentum: float = 0.95,
+             nesterov: bool = False, betas=(0.9, 0.95), eps: float = 1e-7, fallback_lr_scale: float = 1.0,
+             adjust: str = "match_rms_adamw") -> list[list[float]]:
+    """Muon (flatten mode) for tensors with two non-unit leading dims >= 4; AdamW/NAdamW otherwise."""
+    b1, b2 = betas
+    ps = [list(v) for _, v in params]
+    shapes = [s for s, _ in params]
+    bufs = [[0.0] * len(p) for p in ps]
+    ms = [[0.0] * len(p) for p in ps]
+    vs = [[0.0] * len(p) for p in ps]
+    for t, step in enumerate(grads, 1):
+        for i, g in enumerate(step):
+            shape = shapes[i]
+            rows = shape[0]
+            cols = len(g) // rows
+            use_muon = len(shape) >= 2 and shape[1] > 1 and rows > 1 and min(rows, cols) >= 4
+            if use_muon:
+                p = [x * (1 - lr * weight_decay) for x in ps[i]]
+                bufs[i] = [b + (1 - momentum) * (a - b) for b, a in zip(bufs[i], g)]
+                u = [a + momentum * (b - a) for a, b in zip(g, bufs[i])] if nesterov else bufs[i]
+                o = _newton_schulz([u[r * cols:(r + 1) * cols] for r in range(rows)], QUINTIC, eps=eps)
+                scale = 0.2 * math.sqrt(max(rows, cols)) if adjust == "match_rms_adamw" else 1.0
+                flat = [v for r in o for v in r]
+                ps[i] = [x - lr * scale * v for x, v in zip(p, flat)]
+            else:
+                flr = lr * fallback_lr_scale
+                p = [x * (1 - flr * weight_decay) for x in ps[i]]
+                ms[i] = [b1 * m + (1 - b1) * a for m, a in zip(ms[i], g)]
+                vs[i] = [b2 * v + (1 - b2) * a * a for v, a in zip(vs[i], g)]
+                num = [b1 * m + (1 - b1) * a for m, a in zip(ms[i], g)] if nesterov else ms[i]
+                ps[i] = [x - flr / (1 - b1**t) * n / (math.sqrt(v / (1 - b2**t)) + eps)
+                         for x, n, v in zip(p, num, vs[i])]
+    return ps

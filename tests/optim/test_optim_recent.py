@@ -139,3 +139,43 @@ def test_caution_changes_the_step_only_where_signs_disagree():
     careful.step()
     moved = (b.detach() - before).abs()
     assert torch.all(moved[:3] == 0) and torch.all(moved[3:] > 0)
+
+
+MUON_SHAPES = [(6, 5), (5,), (4, 2, 2, 2), (4, 1, 3, 3), (12, 4)]
+MUON_CASES = [
+    ("muon", "muon", dict(weight_decay=0.1), dict(weight_decay=0.1)),
+    ("nmuon", "nmuon", dict(weight_decay=0.1, fallback_lr_scale=0.5), dict(weight_decay=0.1, nesterov=True,
+                                                                          fallback_lr_scale=0.5)),
+    ("muon-unscaled", "muon", dict(adjust_lr_fn=None, betas=(0.8, 0.9)), dict(adjust="none", betas=(0.8, 0.9))),
+]
+
+
+@pytest.mark.parametrize("case", MUON_CASES, ids=[c[0] for c in MUON_CASES])
+def test_muon_trajectory(case):
+    """fp64 Newton-Schulz (ns_dtype) against the plain-Python iteration; fallback for the rest."""
+    _, name, options, ref_kwargs = case
+    params, grads = make_problem(shapes=MUON_SHAPES, steps=4)
+    got = run_impl(build(name, ns_dtype="float64", **options), params, grads, dtype=torch.float64)
+    assert_close(got, N.ref_muon(params, grads, **ref_kwargs), rel=1e-9)
+
+
+def test_muon_routes_like_timm():
+    from pimm.plugins.optim.muon import muon_suitable
+
+    assert muon_suitable((64, 128)) and muon_suitable((96, 3, 4, 4))
+    assert not muon_suitable((4, 2048)) and not muon_suitable((64,)) and not muon_suitable((1, 196, 768))
+    assert not muon_suitable((32, 1, 3, 3))  # depthwise
+    p = torch.nn.Parameter(torch.randn(8, 8))
+    opt = core.create("optimizer", "muon", [{"params": [p], "use_fallback": True}])
+    p.grad = torch.randn(8, 8)
+    opt.step()
+    assert opt.state[p]["use_muon"] is False and "exp_avg" in opt.state[p]
+
+
+def test_newton_schulz_orthogonalizes():
+    from pimm.plugins.optim.muon import NS_COEFFICIENTS, newton_schulz
+
+    g = torch.randn(16, 24, generator=torch.Generator().manual_seed(0), dtype=torch.float64)
+    x = newton_schulz(g, 5, NS_COEFFICIENTS["quintic"], dtype=torch.float64)
+    sv = torch.linalg.svdvals(x)
+    assert x.shape == g.shape and float(sv.min()) > 0.6 and float(sv.max()) < 1.25  # all near 1
