@@ -156,3 +156,43 @@ def test_sync_bn_conversion_rules():
     converted, note = sync_batchnorm(model, True, torch.device("cuda", 0))  # conversion itself needs no GPU
     assert isinstance(converted[1], torch.nn.SyncBatchNorm) and "1 BatchNorm" in note
     assert converted[1].weight is model[1].weight
+
+
+def test_start_epoch_starts_the_run_and_its_schedule_there(app_folder: Path, tmp_path: Path, monkeypatch):
+    from pimm.core.app.train.launch import run_training
+
+    from pimm.core.app.train import session
+
+    monkeypatch.setenv("PIMM_CACHE_DIR", str(tmp_path / "cache"))
+    used: list[tuple[int, float]] = []  # (epoch, lr while it trains)
+    original = session.train_one_epoch
+
+    def spy(st, loader, epoch, *args, **kwargs):
+        used.append((epoch, st.optimizer.param_groups[0]["lr"]))
+        return original(st, loader, epoch, *args, **kwargs)
+
+    monkeypatch.setattr(session, "train_one_epoch", spy)
+    common = dict(epochs=3, lr=0.1, sched="cosine", warmup_epochs=0, val_split=None)
+    run_training(make_config(app_options(app_folder, tmp_path, experiment="full", **common)))
+    full, used[:] = list(used), []
+    late = run_training(make_config(app_options(app_folder, tmp_path, experiment="late", start_epoch=2, **common)))
+    assert [r["epoch"] for r in late.history] == [3.0]
+    assert used == [(2, pytest.approx(full[2][1]))] and full[2][1] < full[0][1]  # epoch 3's lr, not epoch 1's
+
+
+def test_no_resume_opt_restores_weights_with_a_new_optimizer(app_folder: Path, tmp_path: Path, monkeypatch):
+    from pimm.core.app.train.launch import run_training
+
+    monkeypatch.setenv("PIMM_CACHE_DIR", str(tmp_path / "cache"))
+    first = run_training(make_config(app_options(app_folder, tmp_path, epochs=1, opt="adamw", lr=1e-3,
+                                                 val_split=None)))
+    run = str(first.run_dir)
+    with pytest.raises(ConfigError, match="written for optimizer"):
+        run_training(make_config({"resume": run, "epochs": 2, "opt": "sgd"}))
+    second = run_training(make_config({"resume": run, "epochs": 2, "opt": "sgd", "no_resume_opt": True}))
+    assert [r["epoch"] for r in second.history] == [1.0, 2.0]
+    state = torch.load(first.run_dir / "state.pt", map_location="cpu", weights_only=False)
+    group = state["optimizer"]["param_groups"][0]
+    assert "betas" not in group and group["momentum"] == 0.9  # sgd's state now
+    with pytest.raises(ConfigError, match="--start-epoch 0 is before epoch 2"):
+        run_training(make_config({"resume": run, "epochs": 3, "start_epoch": 0}))

@@ -170,6 +170,10 @@ class TrainConfig(BaseModel):
     aug_repeats: int = Field(0, ge=0, description="Repeated augmentation: each chosen image this many times per "
                              "epoch (0 or 1: off).")
     sync_bn: bool = Field(False, description="Synchronise BatchNorm statistics across processes (CUDA, >1 process).")
+    no_resume_opt: bool = Field(False, description="--resume: restore the weights and the epoch but start the "
+                                "optimizer (and loss scaler) afresh; the optimizer may then differ.")
+    start_epoch: Optional[int] = Field(None, ge=0, description="Epoch to start at (0-based; the lr schedule starts "
+                                       "there too). With --resume, at or after the resumed epoch.")
 
     @model_validator(mode="after")
     def _check_ranges(self) -> TrainConfig:

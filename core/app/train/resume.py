@@ -55,18 +55,25 @@ def _load_weights(module: Any, path: Path) -> None:
 
 
 def restore_run(run_dir: Path, model: Any, optimizer: Any, schedule: Any, ema: Any, scaler: Any,
-                signature: dict[str, Any]) -> Restored:
-    """Load the committed checkpoint of ``run_dir`` into the given objects (one-line errors naming the file)."""
+                signature: dict[str, Any], resume_opt: bool = True) -> Restored:
+    """Load the committed checkpoint of ``run_dir`` into the given objects (one-line errors naming the file).
+
+    ``resume_opt=False`` (timm's ``--no-resume-opt``) leaves the optimizer and the loss scaler as built,
+    so the optimizer may differ from the one the run used.
+    """
     state = load_state(run_dir)
     path = Path(run_dir) / "state.pt"
+    if not resume_opt:
+        state = {k: v for k, v in state.items() if k not in ("opt", "param_shapes")}
     check_signature(state, signature, path)
     _load_weights(model, Path(run_dir) / "last" / "model.safetensors")
     try:
-        optimizer.load_state_dict(state["optimizer"])
+        if resume_opt:
+            optimizer.load_state_dict(state["optimizer"])
         schedule.load_state_dict(state["schedule"])
         if ema is not None and "ema" in state:
             ema.load_state_dict(state["ema"])
-        if scaler is not None and "scaler" in state:
+        if scaler is not None and "scaler" in state and resume_opt:
             scaler.load_state_dict(state["scaler"])
         set_rng_state(state["rng"])
         epoch = int(state["epoch"])

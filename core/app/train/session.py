@@ -140,6 +140,20 @@ class Session:
         self.time_to_target: float | None = None
         if cfg.resume:
             self._load_resume()
+        if cfg.start_epoch is not None:
+            self._start_at(cfg.start_epoch)
+
+    def _start_at(self, epoch: int) -> None:
+        """timm's ``--start-epoch``: begin at ``epoch`` with the schedule there (never rewinding a resumed run)."""
+        if epoch < self.start_epoch:
+            raise ConfigError(f"--start-epoch {epoch} is before epoch {self.start_epoch}, where {self.run_dir} "
+                              "resumes; its later epochs are already recorded. Start a new run with "
+                              "--initial-checkpoint instead")
+        self.start_epoch = epoch
+        self.state.schedule.set_position(epoch)
+        if self.state.schedule.on_updates:
+            self.state.schedule.step_update(epoch, 0)
+        self.say(f"starting at epoch {epoch + 1} of {self.cfg.epochs} (--start-epoch {epoch})")
 
     def _load_resume(self) -> None:
         if not has_checkpoint(self.run_dir):
@@ -147,7 +161,7 @@ class Session:
             return
         st = self.state
         restored = restore_run(self.run_dir, self.model, st.optimizer, st.schedule, st.ema, st.scaler,
-                               self._signature())
+                               self._signature(), resume_opt=not self.cfg.no_resume_opt)
         self.start_epoch = restored.epoch
         self.best = restored.best
         self.time_to_target = restored.time_to_target
