@@ -15,6 +15,10 @@ if os.environ.get("PIMM_TEST_SLEEP") and "RANK" in os.environ:  # a worker busy 
 
     time.sleep(float(os.environ["PIMM_TEST_SLEEP"]))
 
+if "RANK" in os.environ:  # where this worker's temporary files go
+    import tempfile
+
+    sys.stderr.write(f"chatty worker tmpdir={tempfile.gettempdir()}\n")
 _LINE = "chatty worker output " * 4 + "\n"
 for _ in range(int(os.environ.get("PIMM_TEST_CHATTY_LINES", "0"))):
     sys.stderr.write(_LINE)

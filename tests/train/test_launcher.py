@@ -41,6 +41,10 @@ def test_chatty_workers_do_not_deadlock(tiny_folder: Path, tmp_path: Path) -> No
     assert proc.returncode == 0, proc.stderr[-3000:]
     assert proc.stderr.count("chatty worker output") >= 2 * 3000  # both workers' output came through
     assert "broken.png" in proc.stderr
+    # the workers' temporary files (e.g. the datasets' shared bad-sample logs) live in the launcher's folder,
+    # which goes with the run even when a worker is killed before its own cleanup
+    tmpdirs = {line.split("=", 1)[1] for line in proc.stderr.splitlines() if line.startswith("chatty worker tmpdir=")}
+    assert len(tmpdirs) == 1 and Path(tmpdirs.pop()).name.startswith("pimm-launch-"), proc.stderr[:2000]
     assert (tmp_path / "run" / "best" / "model.safetensors").is_file()
     assert list((tmp_path / "tmp").glob("pimm-*")) == []  # the launcher's temporary files are gone
 
