@@ -135,3 +135,18 @@ def test_reset_classifier_keeps_dtype_and_mode_for_mlp_heads():
     model.reset_classifier(4, "max")
     assert model.get_classifier().weight.dtype == torch.float64 and model.get_classifier().training
     assert model(torch.randn(2, 3, 64, 64, dtype=torch.float64)).shape == (2, 4)
+
+
+@pytest.mark.parametrize("name,options", [("tv-vit_b_32", {"img_size": 64}), ("tv-maxvit_t", {})])
+def test_grad_checkpointing_keeps_outputs_and_gradients(name, options):
+    model = create_model(name, num_classes=3, **options).eval()
+    x = torch.randn(1, 3, 64 if options else 224, 64 if options else 224)
+    reference = model(x)
+    reference.sum().backward()
+    grads = {n: p.grad.clone() for n, p in model.named_parameters() if p.grad is not None}
+    model.zero_grad(set_to_none=True)
+    model.set_grad_checkpointing(True)
+    out = model(x)
+    out.sum().backward()
+    assert torch.allclose(out, reference, atol=1e-5)
+    assert all(torch.allclose(p.grad, grads[n], atol=1e-4) for n, p in model.named_parameters() if p.grad is not None)

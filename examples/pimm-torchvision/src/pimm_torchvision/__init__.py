@@ -81,7 +81,7 @@ def model_specs(table: dict[str, Any] | None = None) -> list[ModelSpec]:
     for tv_name, arch in table["architectures"].items():
         name = pimm_name(tv_name)
         family = family_of(tv_name)
-        tags = set()
+        tags = {"grad_checkpointing"}
         if arch["feature_info"]:
             tags.add("features")
         if family.head == "pooled":

@@ -19,6 +19,7 @@ from typing import Any
 
 import torch
 from torch import nn
+from torch.utils.checkpoint import checkpoint
 
 from pimm.core.errors import ConfigError
 from pimm.core.models.head import create_pool, module_device_dtype, pool_feat_mult
@@ -257,7 +258,7 @@ class TorchvisionNet(FeatureMixin, nn.Module):
         return state_dict
 
     def set_grad_checkpointing(self, enable: bool = True) -> None:
-        """Accepted for timm compatibility; torchvision's modules have no checkpointed path."""
+        """Recompute each body child's activations in the backward pass instead of storing them."""
         self.grad_checkpointing = enable
 
     def no_weight_decay(self) -> set[str]:
@@ -282,6 +283,27 @@ def renormalise_input(x: torch.Tensor) -> torch.Tensor:
     return torch.cat(channels, 1)
 
 
+def _segments(blocks: list[nn.Module]) -> list[list[nn.Module]]:
+    """Checkpoint segments: each block with parameters plus the parameter-free ones after it.
+
+    A parameter-free block (ReLU(inplace=True), pooling) never starts a segment, so no segment
+    modifies in place a tensor that an earlier checkpointed segment returned.
+    """
+    segments: list[list[nn.Module]] = []
+    for block in blocks:
+        if segments and not any(True for _ in block.parameters()):
+            segments[-1].append(block)
+        else:
+            segments.append([block])
+    return segments
+
+
+def _run_all(segment: list[nn.Module], x: torch.Tensor) -> torch.Tensor:
+    for block in segment:
+        x = block(x)
+    return x
+
+
 def run_body(root: nn.Module, x: torch.Tensor) -> torch.Tensor:
     """Run the body children of ``root`` (a TorchvisionNet or its feature view) on ``x``."""
     family = root.family
@@ -291,14 +313,22 @@ def run_body(root: nn.Module, x: torch.Tensor) -> torch.Tensor:
         x = check_input_size(x, root.image_size)
         x = root.conv_proj(x).flatten(2).transpose(1, 2)
         x = torch.cat([root.class_token.expand(x.shape[0], -1, -1), x], dim=1)
+        if getattr(root, "grad_checkpointing", False):
+            x = x + root.encoder.pos_embedding
+            for layer in (root.encoder.dropout, *root.encoder.layers, root.encoder.ln):
+                x = checkpoint(layer, x, use_reentrant=False)
+            return x
         return root.encoder(x)
+    blocks: list[nn.Module] = []
     for name in root._body:
         child = getattr(root, name)
-        if isinstance(child, nn.ModuleList):
-            for block in child:
-                x = block(x)
-        else:
-            x = child(x)
+        blocks.extend(child if isinstance(child, nn.ModuleList) else (child,))
+    if getattr(root, "grad_checkpointing", False):
+        for segment in _segments(blocks):
+            x = checkpoint(_run_all, segment, x, use_reentrant=False)
+    else:
+        for block in blocks:
+            x = block(x)
     if family == "densenet":
         x = torch.relu(x)
     elif family == "swin":
