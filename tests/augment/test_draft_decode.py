@@ -240,3 +240,32 @@ def test_deferred_load_keeps_the_pixel_limit_and_decodes_once(jpeg_bytes: bytes)
         _deferred(jpeg_bytes).decode(3)
     grey = load_image(jpeg_bytes, "L", None, defer=True).decode(4)[0]
     assert grey.mode == "L" and grey.size == (400, 300)
+
+
+class _Stream:
+    """A minimal streaming reader yielding (bytes, target, name) triples."""
+
+    def __init__(self, items: list[tuple[bytes, int, str]]) -> None:
+        self.items = items
+
+    def __iter__(self) -> Any:
+        return iter(self.items)
+
+    def __len__(self) -> int:
+        return len(self.items)
+
+
+def test_a_damaged_jpeg_in_a_stream_is_skipped(jpeg_bytes: bytes, monkeypatch: pytest.MonkeyPatch) -> None:
+    from pimm.core.data import IterableImageDataset
+    from pimm.core.data.reader import IterableReader
+
+    class Stream(_Stream, IterableReader):
+        pass
+
+    spy = _Spy(monkeypatch)
+    reader = Stream([(jpeg_bytes[: len(jpeg_bytes) // 3], 0, "bad.jpg"), (jpeg_bytes, 1, "good.jpg")])
+    ds = IterableImageDataset(None, reader=reader, transform=create_transform(32, is_training=True))
+    with pytest.warns(UserWarning, match="bad.jpg"):
+        out = list(ds)
+    assert [target for _, target in out] == [1] and list(ds.bad_samples()) == ["bad.jpg"]
+    assert len(spy.calls) == 1 and spy.calls[0][0] == 8  # the good one went through the reduced decode
