@@ -64,10 +64,13 @@ class VGG(nn.Module):
         global_pool: str = "avg",
         drop_rate: float = 0.0,
         drop_path_rate: float = 0.0,
+        mlp_width: int = 4096,
     ) -> None:
         super().__init__()
         if output_stride != 32:
             raise ConfigError(f"VGG supports only output_stride=32, got {output_stride}")
+        if not isinstance(mlp_width, int) or mlp_width <= 0:
+            raise ConfigError(f"VGG mlp_width (an architecture argument) must be a positive int, got {mlp_width!r}")
         if drop_path_rate:
             raise ConfigError("VGG has no residual branches, so drop_path_rate must be 0")
         self.num_classes = num_classes
@@ -98,8 +101,8 @@ class VGG(nn.Module):
         self.feature_info.append({"num_chs": channels, "reduction": stride, "module": f"features.{len(layers) - 1}"})
         self.feature_ends.append(len(layers) - 1)
         self.num_features = channels
-        self.pre_logits: nn.Module = ConvMlp(channels, 4096, 7, drop_rate=drop_rate)
-        self.head = ClassifierHead(4096, num_classes, global_pool, drop_rate)
+        self.pre_logits: nn.Module = ConvMlp(channels, mlp_width, 7, drop_rate=drop_rate)
+        self.head = ClassifierHead(mlp_width, num_classes, global_pool, drop_rate)
         self.head_hidden_size = self.head.num_features
         self._init_weights()
 
