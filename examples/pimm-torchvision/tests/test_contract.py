@@ -48,6 +48,8 @@ def test_grid_head_models_accept_only_their_own_pooling():
         create_model("tv-alexnet", global_pool="max")
     with pytest.raises(PimmError, match="fixed grid"):
         model.reset_classifier(0, "max")
+    model.reset_classifier(10, "avg")
+    assert model(x).shape == (1, 10) and model.get_classifier().in_features == 4096
     with pytest.raises(PimmError, match="num_classes=0"):
         create_model("tv-alexnet", global_pool="", num_classes=10)
     squeeze = create_model("tv-squeezenet1_1", num_classes=0).eval()

@@ -178,10 +178,8 @@ class TorchvisionNet(FeatureMixin, nn.Module):
             layers, width = resize_pre_logits([self.get_submodule(p) for p in self._pre_paths], width, device, dtype)
             for path, layer in zip(self._pre_paths, layers):
                 set_submodule(self, path, layer)
-        elif self.head_type == "grid":
-            width = self.get_submodule(self._classifier_path).in_features if num_classes else 0
-            if not width:
-                width = next(m.out_features for m in reversed(self.classifier[:-1]) if isinstance(m, nn.Linear))
+        elif self.head_type == "grid":  # the MLP's last hidden layer feeds the classifier
+            width = next(m.out_features for m in reversed(list(self.classifier)[:-1]) if isinstance(m, nn.Linear))
         self.head_hidden_size = width
         old = self.get_submodule(self._classifier_path)
         if num_classes == 0:
