@@ -125,6 +125,26 @@ class PimmOptimizer(Optimizer):
             defaults["peak_lr"] = None if defaults.get("lr") is None else float(defaults["lr"])
         super().__init__(params, defaults)
 
+    def _scratch(self, like: torch.Tensor, slot: int = 0) -> torch.Tensor:
+        """A reusable work tensor shaped like ``like`` (contents undefined), for the per-tensor path.
+
+        On CPU a fresh tensor the size of a large weight costs page faults on every step (the
+        allocator returns big blocks to the system); the per-tensor path therefore reuses one
+        flat buffer per slot, device and dtype, as large as the largest parameter seen. It is
+        not optimizer state: it is neither saved nor loaded.
+        """
+        buffers = self.__dict__.setdefault("_scratch_buffers", {})
+        key = (slot, like.device, like.dtype)
+        buf = buffers.get(key)
+        if buf is None or buf.numel() < like.numel():
+            buf = buffers[key] = torch.empty(like.numel(), device=like.device, dtype=like.dtype)
+        return buf[: like.numel()].view(like.shape)
+
+    def __getstate__(self) -> dict[str, Any]:
+        state = super().__getstate__()
+        state.pop("_scratch_buffers", None)
+        return state
+
     def add_param_group(self, param_group: dict[str, Any]) -> None:
         """Add a group (torch's rule: missing settings come from the defaults), then check it."""
         super().add_param_group(param_group)

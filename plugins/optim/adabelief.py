@@ -79,7 +79,7 @@ class AdaBelief(PimmOptimizer):
         bc1, bc2 = 1.0 - beta1**t, 1.0 - beta2**t
         m, s = state["exp_avg"], state["exp_avg_var"]
         m.lerp_(grad, 1.0 - beta1)
-        work = grad.sub(m)
+        work = torch.sub(grad, m, out=self._scratch(m))
         s.mul_(beta2).addcmul_(work, work, value=1.0 - beta2).add_(eps)
         if group["amsgrad"]:
             s = torch.maximum(state["max_exp_avg_var"], s, out=state["max_exp_avg_var"])

@@ -70,9 +70,9 @@ class AdamP(PimmOptimizer):
         m, v = state["exp_avg"], state["exp_avg_sq"]
         m.lerp_(grad, 1.0 - beta1)
         v.mul_(beta2).addcmul_(grad, grad, value=1.0 - beta2)
-        denom = v.sqrt().div_(math.sqrt(bc2)).add_(group["eps"])
+        denom = torch.sqrt(v, out=self._scratch(v)).div_(math.sqrt(bc2)).add_(group["eps"])
         if group["nesterov"]:
-            perturb = torch.lerp(m, grad, 1.0 - beta1)
+            perturb = torch.lerp(m, grad, 1.0 - beta1, out=self._scratch(m, 1))
             perturb = torch.div(perturb, denom, out=perturb)
         else:
             perturb = torch.div(m, denom, out=denom)

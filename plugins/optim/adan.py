@@ -67,7 +67,7 @@ class Adan(PimmOptimizer):
         step_m, step_d, bc3_sqrt = self._scalars(group)
         m, n, d = state["exp_avg"], state["exp_avg_sq"], state["exp_avg_diff"]
         prev = self._prev(group, state, grad)
-        work = torch.sub(grad, prev)  # Δ
+        work = torch.sub(grad, prev, out=self._scratch(grad))  # Δ
         m.lerp_(grad, 1.0 - beta1)
         d.lerp_(work, 1.0 - beta2)
         torch.add(grad, work, alpha=beta2, out=work)  # u = g + β2·Δ

@@ -105,7 +105,7 @@ class Lamb(PimmOptimizer):
         # u = (m/bc1)/(sqrt(v)/sqrt(bc2) + eps) = k·m/(sqrt(v) + eps·sqrt(bc2)) with k = sqrt(bc2)/bc1;
         # the trust ratio is scale free, so k only matters when no ratio is applied.
         k = bc2_sqrt / bc1
-        update = v.sqrt().add_(eps * bc2_sqrt)
+        update = torch.sqrt(v, out=self._scratch(v)).add_(eps * bc2_sqrt)
         torch.div(m, update, out=update)
         if group.get("caution"):
             cautious_(update, grad)

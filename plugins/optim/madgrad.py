@@ -65,7 +65,7 @@ class MADGRAD(PimmOptimizer):
             x0 = state["x0"]
         sum_sq.addcmul_(grad, grad, value=lamb)
         s.add_(grad, alpha=lamb)
-        work = sum_sq.pow(1 / 3).add_(eps)
+        work = torch.pow(sum_sq, 1 / 3, out=self._scratch(sum_sq)).add_(eps)
         torch.addcdiv(x0, s, work, value=-1.0, out=work)  # z = x0 - s/(S^(1/3) + eps), one pass
         if momentum == 0:
             p.copy_(work)

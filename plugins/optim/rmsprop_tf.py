@@ -69,7 +69,7 @@ class RMSpropTF(PimmOptimizer):
             grad_avg.lerp_(grad, 1.0 - alpha)
             denom = square_avg.addcmul(grad_avg, grad_avg, value=-1.0).add_(eps).sqrt_()
         else:
-            denom = square_avg.add(eps).sqrt_()
+            denom = torch.add(square_avg, eps, out=self._scratch(square_avg)).sqrt_()
         if momentum > 0:
             buf = state["momentum_buffer"]
             if group["lr_in_momentum"]:

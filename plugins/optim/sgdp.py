@@ -65,7 +65,8 @@ class SGDP(PimmOptimizer):
         momentum = group["momentum"]
         buf = state["momentum"]
         momentum_(buf, grad, momentum, group["dampening"])
-        d = grad.add(buf, alpha=momentum) if group["nesterov"] else buf.clone()
+        work = self._scratch(buf)
+        d = torch.add(grad, buf, alpha=momentum, out=work) if group["nesterov"] else work.copy_(buf)
         self._finish(group, p, grad, d)
 
     def _multi(self, group: dict[str, Any], params: list[torch.Tensor], grads: list[torch.Tensor],
