@@ -6,6 +6,7 @@ import random
 from pathlib import Path
 
 import pytest
+from app_helpers import app_options
 
 CLASSES = ("blue", "green", "red")
 _COLOURS = {"blue": (30, 60, 220), "green": (40, 200, 60), "red": (220, 40, 40)}
@@ -33,15 +34,6 @@ def app_folder(tmp_path_factory: pytest.TempPathFactory) -> Path:
     _make_split(root / "train", 16, 0)
     _make_split(root / "val", 6, 1)
     return root
-
-
-def app_options(data: Path, out: Path, **extra: object) -> dict:
-    """TrainConfig options of a few-step run at 16 px."""
-    options = dict(data=str(data), output=str(out), experiment="run", model="resnet10t", input_size=16,
-                   epochs=2, batch_size=8, workers=0, threads=1, lr=0.05, warmup_epochs=0, crop_pct=1.0,
-                   interpolation="bilinear", color_jitter=0.0, scale=(0.5, 1.0))
-    options.update(extra)
-    return options
 
 
 @pytest.fixture(scope="session")

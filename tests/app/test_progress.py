@@ -5,7 +5,7 @@ from __future__ import annotations
 import io
 from pathlib import Path
 
-from conftest import app_options
+from app_helpers import app_options
 
 from pimm.core.app.train.config import make_config
 from pimm.core.app.train.launch import run_training

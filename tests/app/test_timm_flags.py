@@ -8,7 +8,7 @@ from pathlib import Path
 
 import pytest
 import torch
-from conftest import app_options
+from app_helpers import app_options
 
 from pimm.core.app.cli import build_parser, main
 from pimm.core.app.cli_train import build_train_config
