@@ -6,9 +6,17 @@ Cases of components tagged ``large`` run only with ``--run-large``.
 
 from __future__ import annotations
 
+import pytest
+
 from pimm.core.testing import parametrize_components
 
+# Plugins that run the kit in their own test suite, sized for CI (pimm-torchvision: 80 models, one
+# per family at small inputs in examples/pimm-torchvision/tests); listed here they are not run twice.
+OWN_SUITES = {"torchvision"}
+_ALL = parametrize_components()
+_CASES = pytest.mark.parametrize(_ALL.args[0], [p for p in _ALL.args[1] if p.values[0].plugin not in OWN_SUITES])
 
-@parametrize_components()
+
+@_CASES
 def test_conformance(component, check):
     check(component)
