@@ -387,3 +387,46 @@ def test_hub_download_when_online(tiny_env, monkeypatch):
     monkeypatch.setattr(hubmod, "download_url", lambda *a: pytest.fail("URL used although the hub had the file"))
     _same(create_model("tinytest", pretrained=True), sd)
     assert asked == ["model.safetensors", "pytorch_model.bin"]
+
+
+def _torch_load_calls(root):
+    import ast
+    from pathlib import Path
+
+    for path in sorted(Path(root).rglob("*.py")):
+        tree = ast.parse(path.read_text(), filename=str(path))
+        for node in ast.walk(tree):
+            if isinstance(node, ast.Call) and isinstance(node.func, ast.Attribute) and node.func.attr == "load" \
+                    and isinstance(node.func.value, ast.Name) and node.func.value.id == "torch":
+                yield path, node
+
+
+def test_every_torch_load_in_pimm_says_weights_only_true():
+    """No behaviour rests on torch.load's default (weights_only flipped in torch 2.6): every call is explicit."""
+    from pathlib import Path
+
+    repo = Path(__file__).resolve().parents[2]
+    calls = [(p, n) for folder in ("core", "plugins") for p, n in _torch_load_calls(repo / folder)]
+    assert calls, "expected at least the checkpoint readers"
+    for path, node in calls:
+        flags = {kw.arg: kw.value for kw in node.keywords}
+        value = flags.get("weights_only")
+        assert value is not None and getattr(value, "value", None) is True, f"{path}:{node.lineno}"
+
+
+def test_pyproject_torch_floor_is_the_tested_torch():
+    """The oldest torch/torchvision pyproject allows is never older than what the suite runs on here."""
+    import tomllib
+    from pathlib import Path
+
+    import torchvision
+
+    deps = tomllib.loads((Path(__file__).resolve().parents[2] / "pyproject.toml").read_text())["project"]["dependencies"]
+    floors = {d.split(">=")[0].strip(): d.split(">=")[1].split(",")[0].strip() for d in deps if ">=" in d}
+
+    def version(text):
+        return tuple(int(p) for p in text.split("+")[0].split(".")[:2])
+
+    assert version(floors["torch"]) <= version(torch.__version__)
+    assert version(floors["torchvision"]) <= version(torchvision.__version__)
+    assert version(floors["torch"]) >= (2, 14), "raise only with a run of the suite on the older torch"
