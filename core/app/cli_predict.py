@@ -6,6 +6,7 @@ No torch import here; the command imports what it needs when it runs.
 from __future__ import annotations
 
 import argparse
+from pathlib import Path
 
 from .cli import EXIT_OK, subcommand
 
@@ -21,7 +22,10 @@ def _cmd_predict(args: argparse.Namespace) -> int:
     images = find_images(args.images)
     if args.out:
         check_output_path(args.out, args.overwrite)  # before any work
-    src = load_model_source(args.source, args.model, args.pretrained)
+    pretrained = args.pretrained
+    if pretrained is None and not Path(args.source).expanduser().exists():
+        pretrained = True  # a bare model name: predicting with random weights would be useless
+    src = load_model_source(args.source, args.model, pretrained)
     if args.threads:
         torch.set_num_threads(args.threads)
     device = pick_device(args.device, dist_info())
@@ -47,7 +51,7 @@ def _add_predict(sub: argparse._SubParsersAction) -> None:
     p.add_argument("images", nargs="+", metavar="IMAGES_OR_FOLDER", help="image files and/or folders")
     p.add_argument("--model", "-m", help="model name for a plain weights file")
     p.add_argument("--pretrained", action="store_true", default=None,
-                   help="load NAME's pretrained weights (default for a bare model name: as create_model does)")
+                   help="load NAME's pretrained weights (the default for a model name; a missing file is a clear error)")
     p.add_argument("--top-k", "-k", type=int, default=5, help="classes shown per image (default: %(default)s)")
     p.add_argument("--tta", nargs="?", const="flip", default="none", choices=("none", "flip", "crops"),
                    help="test-time augmentation: flip (image + mirror; the value when --tta is given alone) or "

@@ -116,3 +116,10 @@ def test_bad_inputs_are_one_clear_error(model_dir, images, tmp_path, capsys):
     assert "must end in .csv or .json" in capsys.readouterr().err
     assert main(["predict", str(model_dir), str(images[1][0]), "--tta", "crops", "-k", "0"]) == EXIT_ERROR
     assert "--top-k must be at least 1" in capsys.readouterr().err
+
+
+def test_a_bare_model_name_means_its_pretrained_weights(tiny_env, images, capsys):
+    """`pimm predict NAME` loads NAME's weights (offline and uncached here: one clear error, not random guesses)."""
+    assert main(["predict", "tinytest.a_in1k", str(images[1][0])]) == EXIT_ERROR
+    err = capsys.readouterr().err
+    assert "pretrained weights for tinytest.a_in1k are not available" in err
