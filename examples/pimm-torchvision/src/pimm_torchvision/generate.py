@@ -143,7 +143,7 @@ def structure_of(tv_name: str, size: int) -> dict[str, Any]:
 def build_table(structure: bool = True) -> dict[str, Any]:
     """The whole spec table for every classification model of the installed torchvision.
 
-    ``structure=False`` skips the measured part (feature width and levels, about 30 s for every
+    ``structure=False`` skips the measured part (feature width and levels, under a minute for every
     model): what is left needs no model at all and is what the quick consistency test compares.
     """
     import torchvision
