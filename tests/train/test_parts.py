@@ -80,13 +80,17 @@ def test_topk_and_metrics_file(tmp_path: Path) -> None:
         assert img.format == "PNG" and img.size[0] > 400
 
 
-def test_progress_without_terminal_prints_one_line() -> None:
+def test_progress_without_terminal_prints_a_line_every_interval() -> None:
     stream = io.StringIO()
-    bar = Progress("epoch 1", 10, stream=stream)
+    bar = Progress("epoch 1", 10, stream=stream, interval=4)
     for i in range(10):
-        bar.update(i + 1, loss=1.0, acc=50.0, img_s=100.0)
+        if bar.due(i + 1):
+            bar.update(i + 1, loss=1.0, acc=50.0, img_s=100.0)
     bar.close("epoch 1 train: loss 1.0")
-    assert stream.getvalue() == "epoch 1 train: loss 1.0\n"
+    lines = stream.getvalue().splitlines()
+    assert [line.split()[2] for line in lines[:-1]] == ["4/10", "8/10", "10/10"]  # every 4th batch and the last
+    assert "acc 50.0%" in lines[0] and "100 img/s" in lines[0] and "eta" in lines[0] and "\r" not in stream.getvalue()
+    assert lines[-1] == "epoch 1 train: loss 1.0"
     assert format_duration(112) == "1m52s" and format_duration(9.5) == "9.5s"
 
 
