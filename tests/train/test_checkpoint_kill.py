@@ -110,7 +110,7 @@ def _sigkill_run(point: str, occurrence: int, options: dict) -> None:
     assert proc.returncode == -9, proc.stderr[-2000:]
 
 
-@pytest.mark.parametrize("point, occurrence", [("model:best", 1), ("switch", 2)])
+@pytest.mark.parametrize("point, occurrence", [("model:best", 1)])
 def test_sigkill_in_a_real_process_then_resume(point: str, occurrence: int, reference: tuple[Path, list[str]],
                                                 tiny_folder: Path, tmp_path: Path) -> None:
     ref, _ = reference
