@@ -111,9 +111,13 @@ def _choose_run(cfg: TrainConfig) -> tuple[TrainConfig, Path, bool, list[str]]:
     if agent is not None and restart > 0 and not cfg.resume:
         base = cfg.resolved()
         earlier = _restarted_run(Path(base.output).expanduser(), cfg.experiment, agent)
-        if earlier is not None:
+        if earlier is not None and (earlier / "config.json").is_file():
             resumed, run = prepare_run_dir(cfg.model_copy(update={"resume": str(earlier)}))
             return resumed, run, False, [f"torchrun restart {restart}: continuing {run}"]
+        if earlier is not None:  # the earlier attempt died before it wrote anything: start it again there
+            fresh, _ = prepare_run_dir(cfg)
+            fresh = fresh.model_copy(update={"experiment": earlier.name, "output": str(earlier.parent)})
+            return fresh, earlier, True, [f"torchrun restart {restart}: starting {earlier} again"]
     cfg, run_dir = prepare_run_dir(cfg)
     if cfg.resume:
         return cfg, run_dir, False, []
