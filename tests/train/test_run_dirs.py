@@ -60,3 +60,21 @@ def test_every_file_of_a_run_has_the_same_mode(tiny_folder: Path, tmp_path: Path
              for folder, _, files in os.walk(tmp_path / "run", followlinks=True) for name in files}
     assert modes["run/best/model.safetensors"] == 0o644
     assert set(modes.values()) == {0o644}, modes
+
+
+def test_torchrun_restart_finds_the_directory_of_its_earlier_attempt(tiny_folder: Path, tmp_path: Path,
+                                                                      monkeypatch: pytest.MonkeyPatch) -> None:
+    from pimm.core.app.train.launch import _choose_run
+
+    cfg = make_config(tiny_options(tiny_folder, tmp_path, experiment="x"))
+    (tmp_path / "x").mkdir()  # an earlier, unrelated run
+    monkeypatch.setenv("TORCHELASTIC_RUN_ID", "job-1")
+    monkeypatch.setenv("TORCHELASTIC_RESTART_COUNT", "0")
+    _, first, claimed, _ = _choose_run(cfg)
+    assert first == tmp_path / "x-1" and claimed
+    monkeypatch.setenv("TORCHELASTIC_RESTART_COUNT", "1")  # the attempt died before writing anything
+    again, run, claimed, notes = _choose_run(cfg)
+    assert run == first and claimed and again.experiment == "x-1" and "starting" in notes[0]
+    monkeypatch.setenv("TORCHELASTIC_RUN_ID", "job-2")  # another torchrun job never takes it over
+    _, other, _, _ = _choose_run(cfg)
+    assert other == tmp_path / "x-2"
