@@ -40,11 +40,12 @@ root, passes = sys.argv[1], int(sys.argv[2])
 ds = ImageDataset(root, transform=create_transform(224, is_training=True, auto_augment=sys.argv[3]))
 random.seed(0); torch.manual_seed(0)
 ds[0]  # warm-up
-start = time.perf_counter()
+start, cpu = time.perf_counter(), time.process_time()
 for _ in range(passes):
     for i in range(len(ds)):
         ds[i]
-print(json.dumps(passes * len(ds) / (time.perf_counter() - start)))
+n = passes * len(ds)
+print(json.dumps([n / (time.perf_counter() - start), n / (time.process_time() - cpu)]))
 """
 
 
@@ -79,14 +80,15 @@ def _timm_python() -> str | None:
     return None
 
 
-def _timm_img_s(python: str, root: Path) -> float:
+def _timm_img_s(python: str, root: Path) -> tuple[float, float]:
     env = dict(os.environ, OMP_NUM_THREADS="1", MKL_NUM_THREADS="1")
     out = subprocess.run([python, "-c", _TIMM_SIDE, str(root), str(PASSES), POLICY],
                          capture_output=True, text=True, check=True, env=env).stdout
-    return float(json.loads(out.strip().splitlines()[-1]))
+    wall, cpu = json.loads(out.strip().splitlines()[-1])
+    return float(wall), float(cpu)
 
 
-def _pimm_img_s(root: Path) -> float:
+def _pimm_img_s(root: Path) -> tuple[float, float]:
     import torch
 
     from pimm.core.data import ImageDataset, create_transform
@@ -98,26 +100,29 @@ def _pimm_img_s(root: Path) -> float:
         random.seed(0)
         torch.manual_seed(0)
         ds[0]  # warm-up
-        start = time.perf_counter()
+        start, cpu = time.perf_counter(), time.process_time()
         for _ in range(PASSES):
             for i in range(len(ds)):
                 ds[i]
-        return PASSES * len(ds) / (time.perf_counter() - start)
+        n = PASSES * len(ds)
+        return n / (time.perf_counter() - start), n / (time.process_time() - cpu)
     finally:
         torch.set_num_threads(threads)
 
 
 def large_photos() -> dict[str, float]:
-    """One interleaved measurement: pimm img/s, timm img/s and their ratio."""
+    """One interleaved measurement: img/s of pimm and timm, by wall clock and per CPU-second (steadier
+    on a busy machine: both sides are single-threaded), and the ratios (pimm / timm)."""
     root = photo_folder()
     python = _timm_python()
-    pimm = _pimm_img_s(root)
+    pimm, pimm_cpu = _pimm_img_s(root)
     if python is None:
         print("large_photos: timm not available (see benchmarks/bench_large_photos.py); pimm only",
               file=sys.stderr)
-        return {"pimm": pimm}
-    timm = _timm_img_s(python, root)
-    return {"pimm": pimm, "timm": timm, "ratio": pimm / timm}
+        return {"pimm": pimm, "pimm_cpu": pimm_cpu}
+    timm, timm_cpu = _timm_img_s(python, root)
+    return {"pimm": pimm, "timm": timm, "ratio": pimm / timm,
+            "pimm_cpu": pimm_cpu, "timm_cpu": timm_cpu, "ratio_cpu": pimm_cpu / timm_cpu}
 
 
 CASES = [Case("large_photos_train_pipeline", "img/s", large_photos, repeats=3, higher_is_better=True)]
