@@ -4,6 +4,7 @@ the crop box mapped exactly; bad JPEGs stay bad samples; eval pixels are timm's 
 
 from __future__ import annotations
 
+import io
 import random
 from pathlib import Path
 from typing import Any
@@ -44,7 +45,7 @@ def jpeg_bytes(photo_dir: Path) -> bytes:
 
 
 def _full(data: bytes) -> Image.Image:
-    return Image.open(__import__("io").BytesIO(data)).convert("RGB")
+    return Image.open(io.BytesIO(data)).convert("RGB")
 
 
 def _deferred(data: bytes) -> DeferredImage:
@@ -77,7 +78,9 @@ def test_reduction_is_the_largest_that_keeps_the_output_size(src: tuple, out: tu
     assert dct_reduction(src[0], src[1], out[0], out[1]) == expected
 
 
-def test_reduced_decode_only_when_the_crop_shrinks_2x_or_more(jpeg_bytes: bytes, monkeypatch: pytest.MonkeyPatch) -> None:
+def test_reduced_decode_only_when_the_crop_shrinks_2x_or_more(
+    jpeg_bytes: bytes, monkeypatch: pytest.MonkeyPatch
+) -> None:
     spy = _Spy(monkeypatch)
     whole = dict(scale=(1.0, 1.0), ratio=(W / H, W / H))  # the crop is the whole 1600x1200 image
     RandomResizedCropAndInterpolation(64, **whole)(_deferred(jpeg_bytes))
