@@ -96,3 +96,17 @@ def test_torchrun_restart_continues_from_the_last_checkpoint(tiny_folder: Path, 
     assert sorted(p.name for p in tmp_path.iterdir() if p.name.startswith("run")) == ["run"]
     rows = (tmp_path / "run" / "metrics.csv").read_text().splitlines()
     assert len(rows) == 3 and json.loads((tmp_path / "run" / "summary.json").read_text())["epochs_done"] == 2
+
+
+def test_torchrun_ranks_do_not_wait_when_rank_0_cannot_set_up_the_run(tmp_path: Path) -> None:
+    run = tmp_path / "run"
+    run.mkdir()
+    (run / "config.json").write_text("{broken")
+    env = _env(tmp_path)
+    env.pop("PIMM_PLUGINS")
+    cmd = [sys.executable, "-m", "torch.distributed.run", "--standalone", "--nproc-per-node", "2",
+           "-m", "pimm.core.app.cli", "train", "--resume", str(run)]
+    proc = subprocess.run(cmd, capture_output=True, text=True, timeout=180, env=env)
+    assert proc.returncode != 0
+    errors = [line for line in proc.stderr.splitlines() if line.startswith("pimm: error:")]
+    assert len(errors) == 2 and all("not valid JSON" in line for line in errors), proc.stderr[-3000:]

@@ -143,12 +143,21 @@ def run_training(cfg: TrainConfig, max_epochs: int | None = None, start_time: fl
     if info.distributed:  # under torchrun: rank 0 decides the run directory, every rank uses it
         wants_cuda = cfg.device.startswith("cuda") or (cfg.device == "auto" and _cuda_available())
         init_distributed(info, "cuda" if wants_cuda else "cpu")
-        decided = _choose_run(cfg) if info.is_main else None
+        decided, failure = None, None
+        if info.is_main:
+            try:
+                decided = _choose_run(cfg)
+            except Exception as exc:  # noqa: BLE001 - the other ranks must hear of it, not wait forever
+                failure = exc
         claimed = bool(decided and decided[2])
-        if decided:
-            for note in decided[3]:
-                print(note, flush=True)
-        payload = broadcast_object((decided[0].model_dump_json(), str(decided[1])) if decided else None)
+        for note in decided[3] if decided else []:
+            print(note, flush=True)
+        payload = broadcast_object(("error", str(failure)) if failure is not None else
+                                   (decided[0].model_dump_json(), str(decided[1])) if decided else None)
+        if payload[0] == "error":
+            if failure is not None:
+                raise failure
+            raise ConfigError(f"rank 0 could not set up the run: {payload[1]}")
         cfg, run_dir = TrainConfig.model_validate_json(payload[0]), Path(payload[1])
     else:
         cfg, run_dir, claimed, notes = _choose_run(cfg)
