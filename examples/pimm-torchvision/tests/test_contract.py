@@ -27,6 +27,24 @@ def test_vit_forward_features_are_tokens_and_pools_are_token_avg_or_none():
         create_model("tv-vit_b_32", img_size=64, global_pool="max")
 
 
+def test_vit_weights_load_at_another_input_size(tmp_path):
+    import torchvision.models as tvm
+
+    torch.manual_seed(0)
+    reference = tvm.vit_b_32().eval()  # 224 px: a 7x7 grid of patches
+    path = tmp_path / "vit.pth"
+    torch.save(reference.state_dict(), path)
+    model = create_model("tv-vit_b_32", img_size=96, pretrained=True, pretrained_cfg_overlay=dict(file=str(path)))
+    embedding = model.encoder.pos_embedding
+    assert embedding.shape == (1, 1 + 9, 768)
+    assert torch.equal(embedding[:, 0], reference.encoder.pos_embedding[:, 0])
+    assert torch.equal(model.conv_proj.weight, reference.conv_proj.weight)
+    grid = reference.encoder.pos_embedding[:, 1:].reshape(1, 7, 7, 768).permute(0, 3, 1, 2)
+    expected = torch.nn.functional.interpolate(grid, size=(3, 3), mode="bicubic", align_corners=False)
+    assert torch.allclose(embedding[:, 1:], expected.permute(0, 2, 3, 1).reshape(1, 9, 768))
+    assert model(torch.randn(1, 3, 96, 96)).shape == (1, 1000)
+
+
 def test_vit_says_what_it_does_not_support():
     with pytest.raises(PimmError, match="no feature maps"):
         create_model("tv-vit_b_32", img_size=64, features_only=True)

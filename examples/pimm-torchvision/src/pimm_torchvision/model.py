@@ -243,8 +243,12 @@ class TorchvisionNet(FeatureMixin, nn.Module):
         self.train(self.training)
 
     def checkpoint_filter_fn(self, state_dict: dict[str, Any]) -> dict[str, Any]:
-        """torchvision checkpoints need no remap; refuse clearly when a wide pool cannot take the pre-logit weights."""
+        """torchvision checkpoints need no remap. ViT position embeddings are resampled to this model's
+        grid; a wide pool that cannot take the pre-logit weights is a clear error."""
         own = self.state_dict()
+        key = "encoder.pos_embedding"
+        if key in state_dict and key in own and state_dict[key].shape != own[key].shape:
+            state_dict = {**state_dict, key: resample_position_embedding(state_dict[key], own[key].shape[1] - 1)}
         for path in self._pre_paths:
             key = f"{path}.weight"
             if key in state_dict and key in own and tuple(state_dict[key].shape) != tuple(own[key].shape):
@@ -262,6 +266,20 @@ class TorchvisionNet(FeatureMixin, nn.Module):
     def no_weight_decay(self) -> set[str]:
         """Parameters exempt from weight decay beyond 1-D ones (ViT's class token and position embedding)."""
         return {"class_token", "encoder.pos_embedding"} if self.head_type == "tokens" else set()
+
+
+def resample_position_embedding(embedding: torch.Tensor, patches: int) -> torch.Tensor:
+    """A ViT position embedding ``(1, 1 + n*n, C)`` resampled (bicubic) to ``patches`` grid positions."""
+    old = int(round((embedding.shape[1] - 1) ** 0.5))
+    new = int(round(patches ** 0.5))
+    if old * old != embedding.shape[1] - 1 or new * new != patches:
+        raise ConfigError(f"cannot resample a position embedding of {embedding.shape[1] - 1} positions to {patches}: "
+                          "both must be square grids")
+    cls, grid = embedding[:, :1], embedding[:, 1:]
+    grid = grid.reshape(1, old, old, -1).permute(0, 3, 1, 2).float()
+    grid = torch.nn.functional.interpolate(grid, size=(new, new), mode="bicubic", align_corners=False)
+    grid = grid.permute(0, 2, 3, 1).reshape(1, new * new, -1).to(embedding.dtype)
+    return torch.cat([cls, grid], dim=1)
 
 
 @torch.fx.wrap
