@@ -44,14 +44,14 @@ TOOLS = {
 
 CASES = [
     pytest.param("test_resnet", {}, ("script", "fx", "export"), id="test_resnet"),
-    pytest.param("resnet18", {}, ("script", "fx", "export"), id="resnet18"),
+    pytest.param("resnet18", {}, ("script", "fx", "fx_script", "export"), id="resnet18"),
     pytest.param("test_resnet", {"output_stride": 8}, ("script", "fx", "export"), id="test_resnet-os8"),
     pytest.param("resnet50d", {}, ("fx",), id="resnet50d"),
     pytest.param("resnetblur18", {"global_pool": "catavgmax"}, ("script", "fx"), id="resnetblur18-catavgmax"),
     pytest.param("seresnext26t_32x4d", {}, ("fx",), id="seresnext26t_32x4d"),
     pytest.param("ecaresnet26t", {}, ("script",), id="ecaresnet26t"),
     pytest.param("resnetrs50", {}, ("fx",), id="resnetrs50"),
-    pytest.param("vgg11", {}, ("script", "fx", "export"), id="vgg11"),
+    pytest.param("vgg11", {}, ("script", "fx", "fx_script", "export"), id="vgg11"),
 ]
 
 
