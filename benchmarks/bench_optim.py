@@ -77,6 +77,7 @@ OPTIMIZERS: dict[str, tuple[dict[str, Any], str | None, dict[str, Any]]] = {
     "muon": ({"lr": 0.02}, None, {}),
     "nmuon": ({"lr": 0.02}, None, {}),
     "adamuon": ({"lr": 0.02}, None, {}),
+    "kron": ({"lr": 1e-3}, None, {}),
 }
 #: The optimizers of the issue's geometric-mean target.
 GEOMEAN_SET = ("lamb", "adamp", "sgdp", "rmsproptf", "adabelief", "madgrad", "adan")

@@ -81,6 +81,13 @@ _TABLE: dict[str, tuple] = {
                 "AdaMuon: Muon with a second moment on the orthogonalized step"),
     "nadamuon": (f"{_P}.muon:Muon", True, True, 2, True, False, {"algo": "adamuon", "nesterov": True},
                  "AdaMuon with Nesterov momentum and a NAdamW fallback"),
+    "kron": (f"{_P}.kron:Kron", True, False, 2, False, False, {},
+             "PSGD Kron: momentum preconditioned by a learned Kronecker-factored matrix"),
+    "kronw": (f"{_P}.kron:Kron", True, False, 2, False, False, {"decoupled_decay": True},
+              "PSGD Kron with decoupled weight decay"),
+    "kronc": (f"{_P}.kron:Kron", True, False, 2, False, False,
+              {"decoupled_decay": True, "corrected_weight_decay": True},
+              "PSGD Kron with corrected decoupled weight decay"),
 }
 
 _ALIASES: dict[str, tuple[str, ...]] = {"sgd": ("nesterov",), "sgdw": ("nesterovw",)}

@@ -15,6 +15,7 @@ from .adamp import AdamP
 from .adamw import AdamW
 from .adan import Adan
 from .adopt import Adopt
+from .kron import Kron
 from .lamb import Lamb
 from .laprop import LaProp
 from .lars import Lars
@@ -32,7 +33,7 @@ from .sgdp import SGDP
 from .sgdw import SGDW
 
 __all__ = [
-    "AdaBelief", "Adafactor", "AdafactorBigVision", "Adahessian", "AdamP", "AdamW", "Adan", "Adopt", "Lamb",
+    "AdaBelief", "Adafactor", "AdafactorBigVision", "Adahessian", "AdamP", "AdamW", "Adan", "Adopt", "Kron", "Lamb",
     "LaProp", "Lars", "Lion", "Lookahead", "MADGRAD", "Mars", "Muon", "NAdamW", "Nadam", "NvNovoGrad", "RAdam",
     "RMSpropTF", "SGDP", "SGDW",
 ]

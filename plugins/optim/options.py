@@ -29,7 +29,9 @@ BOUNDS: dict[str, dict[str, float]] = {
     "clipping_threshold": {"gt": 0.0}, "fallback_lr_scale": {"ge": 0.0}, "ns_steps": {"ge": 1},
     "safety_factor": {"gt": 0.0},
     "hessian_power": {"ge": 0.0, "le": 1.0}, "update_each": {"ge": 1}, "n_samples": {"ge": 1},
-    "min_dim_size_to_factor": {"ge": 1}, "decay_offset": {"ge": 0},
+    "min_dim_size_to_factor": {"ge": 1}, "decay_offset": {"ge": 0}, "precond_lr": {"gt": 0.0},
+    "precond_init_scale": {"gt": 0.0}, "preconditioner_update_probability": {"gt": 0.0, "le": 1.0},
+    "max_size_triangular": {"ge": 0}, "min_ndim_triangular": {"ge": 0},
 }
 
 _DESCRIPTIONS: dict[str, str] = {
@@ -105,6 +107,21 @@ _DESCRIPTIONS: dict[str, str] = {
     "fallback_lr_scale": "lr factor of the AdamW fallback for parameters Muon does not take.",
     "algo": "'muon', or 'adamuon' (a second moment on the orthogonalized step).",
     "scale_eps": "Scale the Newton-Schulz eps by sqrt(in/out) and add it to the norm (muP).",
+    "preconditioner_update_probability": "Probability of refitting the preconditioner each step (None: 1 for "
+                                         "500 steps, then annealed to 0.03).",
+    "max_size_triangular": "Largest dim that gets a triangular (not diagonal) preconditioner factor.",
+    "min_ndim_triangular": "Fewest dims a tensor needs for triangular factors.",
+    "memory_save_mode": "Diagonal factors to save memory: None, 'one_diag', 'smart_one_diag', 'all_diag'.",
+    "momentum_into_precond_update": "Fit the preconditioner on the momentum instead of the raw gradient.",
+    "precond_lr": "Step size of the preconditioner fit.",
+    "precond_init_scale": "Initial scale of the preconditioner.",
+    "mu_dtype": "dtype of the momentum buffer (None: the parameter's).",
+    "precond_dtype": "dtype of the preconditioner factors (None: the parameter's).",
+    "flatten": "Flatten dims flatten_start_dim..flatten_end_dim before preconditioning.",
+    "flatten_start_dim": "First dim flattened with flatten=True.",
+    "flatten_end_dim": "Last dim flattened with flatten=True.",
+    "stochastic_weight_decay": "Scale weight decay by a random factor in [0, 2) each step.",
+    "deterministic": "Draw the preconditioner probes from the optimizer's own saved RNG (exact resume).",
     "ns_dtype": "dtype of the Newton-Schulz iteration ('bfloat16' as timm; 'float32'/'float64' for exactness).",
 }
 
@@ -297,3 +314,22 @@ MuonOptions = _options("MuonOptions", **_muon("muon", False))
 NmuonOptions = _options("NmuonOptions", **_muon("muon", True))
 AdamuonOptions = _options("AdamuonOptions", **_muon("adamuon", False))
 NadamuonOptions = _options("NadamuonOptions", **_muon("adamuon", True))
+
+
+_DT = Literal["float32", "bfloat16", "float16", "float64"] | None
+
+
+def _kron(decoupled: bool, corrected: bool) -> dict[str, tuple[Any, Any]]:
+    return dict(lr=(float, 1e-3), momentum=(float, 0.9), weight_decay=(float, 0.0),
+                preconditioner_update_probability=(float | None, None), max_size_triangular=(int, 2048),
+                min_ndim_triangular=(int, 2),
+                memory_save_mode=(Literal["one_diag", "smart_one_diag", "all_diag"] | None, None),
+                momentum_into_precond_update=(bool, True), precond_lr=(float, 0.1), precond_init_scale=(float, 1.0),
+                mu_dtype=(_DT, None), precond_dtype=(_DT, None), decoupled_decay=(bool, decoupled),
+                corrected_weight_decay=(bool, corrected), flatten=(bool, False), flatten_start_dim=(int, 2),
+                flatten_end_dim=(int, -1), stochastic_weight_decay=(bool, False), deterministic=(bool, False))
+
+
+KronOptions = _options("KronOptions", **_kron(False, False))
+KronwOptions = _options("KronwOptions", **_kron(True, False))
+KroncOptions = _options("KroncOptions", **_kron(True, True))

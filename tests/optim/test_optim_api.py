@@ -17,7 +17,7 @@ from pimm.core.optim import create_optimizer, get_optimizer_info, list_optimizer
 
 #: The classes docs/optimizers.md lists under "Classes".
 DOC_CLASSES = ["AdaBelief", "Adafactor", "AdafactorBigVision", "Adahessian", "AdamP", "AdamW", "Adan", "Adopt",
-               "LaProp", "Lamb", "Lars", "Lion", "Lookahead", "MADGRAD", "Mars", "Muon", "NAdamW", "Nadam", "NvNovoGrad",
+               "Kron", "LaProp", "Lamb", "Lars", "Lion", "Lookahead", "MADGRAD", "Mars", "Muon", "NAdamW", "Nadam", "NvNovoGrad",
                "RAdam", "RMSpropTF", "SGDP", "SGDW"]
 BUILTIN = [n for n in list_optimizers() if get_optimizer_info(n).plugin == "optim"]
 SECOND_ORDER = {n for n in BUILTIN if get_optimizer_info(n).second_order}

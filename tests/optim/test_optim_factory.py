@@ -247,7 +247,7 @@ def test_tutorial_module_lists_the_classes():
 
     names = [n for n, _ in inspect.getmembers(optimizers, inspect.isclass)]
     assert names == ["AdaBelief", "Adafactor", "AdafactorBigVision", "Adahessian", "AdamP", "AdamW", "Adan", "Adopt",
-                     "LaProp", "Lamb", "Lars", "Lion", "Lookahead", "MADGRAD", "Mars", "Muon", "NAdamW", "Nadam",
+                     "Kron", "LaProp", "Lamb", "Lars", "Lion", "Lookahead", "MADGRAD", "Mars", "Muon", "NAdamW", "Nadam",
                      "NvNovoGrad", "RAdam", "RMSpropTF", "SGDP", "SGDW"]
     opt = RMSpropTF(nn.Linear(2, 2).parameters(), lr=0.01)
     assert opt.param_groups[0]["alpha"] == 0.9

@@ -8,6 +8,8 @@ when the lr in use differs from the peak: those cases build with ``lr=PEAK`` and
 
 from __future__ import annotations
 
+import copy
+
 import pytest
 import torch
 
@@ -179,3 +181,52 @@ def test_newton_schulz_orthogonalizes():
     x = newton_schulz(g, 5, NS_COEFFICIENTS["quintic"], dtype=torch.float64)
     sv = torch.linalg.svdvals(x)
     assert x.shape == g.shape and float(sv.min()) > 0.6 and float(sv.max()) < 1.25  # all near 1
+
+
+KRON_CASES = [  # (id, name, options, reference kwargs, gradient scale: 5 makes the RMS clip act)
+    ("kron", "kron", dict(lr=1e-2, weight_decay=1e-2), dict(lr=1e-2, weight_decay=1e-2), 0.5),
+    ("kronw", "kronw", dict(lr=1e-2, weight_decay=0.1, momentum=0.5, precond_lr=0.3),
+     dict(lr=1e-2, weight_decay=0.1, decoupled=True, momentum=0.5, precond_lr=0.3), 0.5),
+    ("kron-clipped", "kron", dict(lr=1e-2), dict(lr=1e-2), 5.0),
+]
+
+
+@pytest.mark.parametrize("case", KRON_CASES, ids=[c[0] for c in KRON_CASES])
+def test_kron_trajectory(case):
+    """fp64 Kron against the plain-Python rule, fed the same normal probes (drawn in the same order)."""
+    _, name, options, ref_kwargs, grad_scale = case
+    shapes = [(4, 5), (5,)]
+    params, grads = make_problem(shapes=shapes, steps=6, grad_scale=grad_scale)
+    torch.manual_seed(7)
+    probes = [[torch.randn(s, dtype=torch.float64).flatten().tolist() for s in shapes] for _ in grads]
+    torch.manual_seed(7)
+    got = run_impl(build(name, **options), params, grads, dtype=torch.float64)
+    # the probe solve runs in fp32 (as in timm), so fp64 parameters agree to ~1e-8
+    assert_close(got, N.ref_kron(params, grads, probes, **ref_kwargs), rel=1e-7)
+
+
+def test_kron_state_dict_resumes_exactly_when_deterministic():
+    def make():
+        gen = torch.Generator().manual_seed(0)
+        return [torch.nn.Parameter(torch.randn(6, 4, generator=gen)), torch.nn.Parameter(torch.randn(4, generator=gen))]
+
+    def grads(step):
+        gen = torch.Generator().manual_seed(100 + step)
+        return [torch.randn(6, 4, generator=gen), torch.randn(4, generator=gen)]
+
+    a = make()
+    opt = core.create("optimizer", "kron", a, lr=1e-2, deterministic=True)
+    for s in range(3):
+        for p, g in zip(a, grads(s)):
+            p.grad = g
+        opt.step()
+    b = [torch.nn.Parameter(p.detach().clone()) for p in a]
+    fresh = core.create("optimizer", "kron", b, lr=1e-2, deterministic=True)
+    fresh.load_state_dict(copy.deepcopy(opt.state_dict()))  # torch aliases same-dtype state tensors
+    for s in range(3, 6):
+        for p, q, g in zip(a, b, grads(s)):
+            p.grad, q.grad = g, g.clone()
+        opt.step()
+        fresh.step()
+    for p, q in zip(a, b):
+        assert torch.equal(p, q)
