@@ -30,7 +30,7 @@ def _cmd_predict(args: argparse.Namespace) -> int:
         torch.set_num_threads(args.threads)
     device = pick_device(args.device, dist_info())
     results = predict(src.model, images, top_k=args.top_k, tta=args.tta, batch_size=args.batch_size,
-                      device=str(device))
+                      device=str(device), amp=args.amp, channels_last=args.channels_last)
     if args.out:
         path = write_predictions(results, args.out, overwrite=args.overwrite)
         print(f"wrote {len(results)} predictions to {path}")
@@ -61,4 +61,10 @@ def _add_predict(sub: argparse._SubParsersAction) -> None:
     p.add_argument("--overwrite", action="store_true", help="replace an existing --out file")
     p.add_argument("--device", default="auto", help="auto, cpu, cuda, cuda:N, mps (default: %(default)s)")
     p.add_argument("--threads", type=int, help="torch threads")
+    p.add_argument("--amp", default="auto", choices=("auto", "none", "bf16", "fp16"),
+                   help="mixed precision (default: auto, bf16 where the device has it natively)")
+    p.add_argument("--no-amp", action="store_const", const="none", dest="amp", help="fp32: same as --amp none")
+    p.add_argument("--channels-last", action="store_true", default=None,
+                   help="channels-last memory format (default: on for conv nets)")
+    p.add_argument("--no-channels-last", action="store_false", dest="channels_last", help="keep NCHW")
     p.set_defaults(func=_cmd_predict)

@@ -71,8 +71,13 @@ _TRAIN_OPTIONS: list[tuple[tuple[str, ...], dict[str, Any]]] = [
     (("--grad-accum",), {"type": int, "help": "batches per optimizer step"}),
     (("--clip-grad",), {"type": float, "help": "gradient clipping threshold"}),
     (("--clip-mode",), {"help": "norm or value"}),
-    (("--amp",), {"nargs": "?", "const": "bf16", "help": "mixed precision: bf16 (default) or fp16 (CUDA)"}),
-    (("--channels-last",), {"action": "store_true", "help": "channels-last memory format"}),
+    (("--amp",), {"nargs": "?", "const": "bf16", "choices": ("auto", "none", "bf16", "fp16"),
+                  "help": "mixed precision: auto (bf16 where the device has it natively), none (fp32), bf16 "
+                          "(the value of a bare --amp) or fp16 (CUDA)"}),
+    (("--no-amp",), {"action": "store_const", "const": "none", "dest": "amp", "help": "fp32: same as --amp none"}),
+    (("--channels-last",), {"action": "store_true", "help": "channels-last memory format (default: on for conv nets)"}),
+    (("--no-channels-last",), {"action": "store_false", "dest": "channels_last", "help": "keep NCHW memory format"}),
+    (("--no-tf32",), {"action": "store_false", "dest": "tf32", "help": "no TF32 matmul/convolution on CUDA"}),
     (("--compile",), {"action": "store_true", "help": "torch.compile the model"}),
     (("--model-ema",), {"action": "store_true", "help": "keep an EMA of the weights"}),
     (("--model-ema-decay",), {"type": float, "help": "EMA decay (0.9998)"}),
@@ -208,8 +213,13 @@ def _add_validate(sub: argparse._SubParsersAction) -> None:
                    help="precision, recall, F1 per class; writes per_class.csv, confusion.csv and confusion.png")
     p.add_argument("--output", "-o", help="folder for the --per-class files (default: RUN/eval-SPLIT, else ./pimm-validate)")
     p.add_argument("--ema", action="store_true", default=None, help="evaluate last_ema/ of a run directory")
-    p.add_argument("--amp", nargs="?", const="bf16", help="mixed precision: bf16 or fp16")
-    p.add_argument("--channels-last", action="store_true", default=None)
+    p.add_argument("--amp", nargs="?", const="bf16", choices=("auto", "none", "bf16", "fp16"),
+                   help="mixed precision: auto (default: bf16 where the device has it natively), none, bf16, fp16")
+    p.add_argument("--no-amp", action="store_const", const="none", dest="amp", help="fp32: same as --amp none")
+    p.add_argument("--channels-last", action="store_true", default=None,
+                   help="channels-last memory format (default: on for conv nets)")
+    p.add_argument("--no-channels-last", action="store_false", dest="channels_last", help="keep NCHW")
+    p.add_argument("--no-tf32", action="store_false", dest="tf32", default=None, help="no TF32 on CUDA")
     p.add_argument("--workers", "-j", type=int, help="DataLoader workers (default: a few per process)")
     p.add_argument("--threads", type=int, help="torch threads per process")
     p.add_argument("--device", help="auto, cpu, cuda, cuda:N")

@@ -119,8 +119,13 @@ def _load_rgb(path: Path) -> Any:
 
 
 def predict(model: Any, images: list[Path], top_k: int = 5, tta: str = "none", batch_size: int = 32,
-            device: str = "cpu", skip_unreadable: bool = True) -> list[Prediction]:
+            device: str = "cpu", skip_unreadable: bool = True, amp: str = "none",
+            channels_last: bool | None = None) -> list[Prediction]:
     """Top-``top_k`` predictions for each of ``images`` (``tta``: none, flip or crops).
+
+    ``amp`` / ``channels_last`` as for ``pimm train``: 'auto' / None pick the fastest safe setting for
+    the device and model (:mod:`pimm.core.app.train.fast_defaults`; ``pimm predict`` passes 'auto');
+    this function's default is fp32 ('none'), whose probabilities equal the model's own.
 
     Unreadable files are skipped with a notice on stderr when ``skip_unreadable`` (an error
     otherwise); when none is readable that is an error.
@@ -143,6 +148,16 @@ def predict(model: Any, images: list[Path], top_k: int = 5, tta: str = "none", b
     names = _label_names(model, num_classes)
     k = min(top_k, num_classes)
     model = model.to(device).eval()
+    from .train.fast_defaults import apply_plan, plan_speed, probe_plan
+    from .train.loop import autocast_context
+
+    run_on = torch.device(device)
+    plan = probe_plan(model, plan_speed(run_on, model, amp, channels_last), run_on, tuple(dc["input_size"]),
+                      train=False)
+    apply_plan(model, plan, run_on)
+    for notice in plan.notices:
+        print(f"pimm predict: {notice}", file=sys.stderr)
+    memory_format = torch.channels_last if plan.channels_last else torch.contiguous_format
     results: list[Prediction] = []
     skipped: list[str] = []
     batch: list[tuple[Path, Any]] = []
@@ -152,8 +167,8 @@ def predict(model: Any, images: list[Path], top_k: int = 5, tta: str = "none", b
             return
         stacked = torch.stack([v for _, v in batch])  # (B, V, C, H, W)
         b, v = stacked.shape[:2]
-        with torch.inference_mode():
-            logits = model(stacked.flatten(0, 1).to(device)).float()
+        with torch.inference_mode(), autocast_context(run_on, plan.amp):
+            logits = model(stacked.flatten(0, 1).to(device).contiguous(memory_format=memory_format)).float()
         probs = logits.softmax(-1).view(b, v, -1).mean(1)
         top = probs.topk(k, dim=-1)
         for (path, _), p, i in zip(batch, top.values.tolist(), top.indices.tolist()):

@@ -300,11 +300,14 @@ class Loader:
     seed: int
     pin_memory: bool = False
     aug_repeats: int = 0  # > 1: repeated augmentation (timm's --aug-repeats)
+    persistent: bool = False  # keep the worker processes across epochs (persistent_loader.py)
 
     def __post_init__(self) -> None:
         import torch.utils.data as tud
 
         self.iterable = isinstance(self.dataset, tud.IterableDataset)
+        self.persistent = self.persistent and self.workers > 0 and not self.iterable
+        self._kept: Any = None
         self.sampler: Any = None
         if self.iterable:
             return
@@ -338,14 +341,38 @@ class Loader:
         if self.iterable and hasattr(self.dataset, "set_epoch"):
             self.dataset.set_epoch(epoch)
         g = torch.Generator().manual_seed(self.seed * 31 + epoch * 1_000_003 + self.info.rank)
+        if self.persistent:
+            return self._persistent_loader(g)
         return tud.DataLoader(self.dataset, batch_size=self.batch_size, sampler=self.sampler,
                               num_workers=self.workers, drop_last=not self.iterable and self.drop_last,
                               pin_memory=self.pin_memory, generator=g,
                               persistent_workers=False)
 
+    def _persistent_loader(self, g: torch.Generator) -> Any:
+        import torch.utils.data as tud
+
+        from .persistent_loader import EpochSeededDataset, SeedTaggedSampler, draw_base_seed
+
+        if self._kept is None:
+            tagged = SeedTaggedSampler(self.sampler)
+            self._kept = (tud.DataLoader(EpochSeededDataset(self.dataset), batch_size=self.batch_size, sampler=tagged,
+                                         num_workers=self.workers, drop_last=self.drop_last,
+                                         pin_memory=self.pin_memory, persistent_workers=True), tagged)
+        loader, tagged = self._kept
+        tagged.base_seed = draw_base_seed(g)  # the seed a fresh per-epoch loader's workers would start from
+        return loader
+
+    def describe(self) -> str:
+        """``workers 4 (persistent), pinned memory`` for the run banner."""
+        text = f"workers {self.workers}" + (" (persistent)" if self.persistent else "")
+        return text + (", pinned memory" if self.pin_memory else "")
+
 
 def make_loader(dataset: Any, batch_size: int, workers: int, training: bool, info: DistInfo, seed: int,
-                device: torch.device, pin_memory: bool | None = None, aug_repeats: int = 0) -> Loader:
-    """A per-epoch DataLoader factory for ``dataset`` (memory pinned with CUDA unless ``pin_memory`` says)."""
+                device: torch.device, pin_memory: bool | None = None, aug_repeats: int = 0,
+                persistent: bool = False) -> Loader:
+    """A per-epoch DataLoader factory for ``dataset`` (memory pinned with CUDA unless ``pin_memory`` says;
+    ``persistent``: worker processes kept across epochs, when there are workers)."""
     pin = device.type == "cuda" if pin_memory is None else pin_memory
-    return Loader(dataset, batch_size, workers, training, info, seed, pin_memory=pin, aug_repeats=aug_repeats)
+    return Loader(dataset, batch_size, workers, training, info, seed, pin_memory=pin, aug_repeats=aug_repeats,
+                  persistent=persistent)

@@ -17,7 +17,7 @@ import json
 from pathlib import Path
 from typing import Any, Literal, Optional, Union
 
-from pydantic import BaseModel, ConfigDict, Field, ValidationError, model_validator
+from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator, model_validator
 
 from ...errors import ConfigError
 
@@ -142,8 +142,15 @@ class TrainConfig(BaseModel):
                                                        "gradient to weight norm).")
 
     # -- execution -----------------------------------------------------------------------------
-    amp: Optional[Literal["bf16", "fp16"]] = Field(None, description="Mixed precision (fp16 needs CUDA).")
-    channels_last: bool = Field(False, description="Use channels-last memory format.")
+    amp: Literal["auto", "none", "bf16", "fp16"] = Field(
+        "auto", description="Mixed precision: auto (bf16 where the device runs it natively, fp16 + GradScaler on "
+        "CUDA without bf16, else none), none (fp32), bf16, or fp16 (CUDA).")
+    channels_last: Optional[bool] = Field(None, description="Channels-last memory format (default: on for "
+                                          "convolutional models; --no-channels-last turns it off).")
+    tf32: Optional[bool] = Field(None, description="TF32 matmul/convolution on CUDA (default: on for Ampere and "
+                                 "newer; --no-tf32 turns it off).")
+    speed: Optional[dict[str, Any]] = Field(None, description="Written by the run (not an option): the speed "
+                                            "settings pimm picked and why (see docs/train.md).")
     compile: bool = Field(False, description="torch.compile the model.")
     model_ema: bool = Field(False, description="Keep an exponential moving average of the weights.")
     model_ema_decay: float = Field(0.9998, gt=0, lt=1, description="EMA decay per optimizer step.")
@@ -174,6 +181,12 @@ class TrainConfig(BaseModel):
                                 "optimizer (and loss scaler) afresh; the optimizer may then differ.")
     start_epoch: Optional[int] = Field(None, ge=0, description="Epoch to start at (0-based; the lr schedule starts "
                                        "there too). With --resume, at or after the resumed epoch.")
+
+    @field_validator("amp", mode="before")
+    @classmethod
+    def _amp_none(cls, value: Any) -> Any:
+        # run directories written before --amp auto saved fp32 as null
+        return "none" if value is None else value
 
     @model_validator(mode="after")
     def _check_ranges(self) -> TrainConfig:

@@ -25,7 +25,7 @@ from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import Any
 
-__all__ = ["SpeedPlan", "cpu_bf16_support", "plan_speed", "probe_plan", "AMP_CHOICES"]
+__all__ = ["SpeedPlan", "cpu_bf16_support", "plan_speed", "probe_plan", "apply_plan", "AMP_CHOICES"]
 
 #: Accepted values of ``--amp``: 'auto' lets pimm pick; 'none' is full fp32.
 AMP_CHOICES = ("auto", "none", "bf16", "fp16")
@@ -155,6 +155,27 @@ def _probe_generator(device: Any) -> Any:
     return gen
 
 
+def _smallest_conv_map(model: Any, device: Any, input_size: tuple[int, int, int]) -> int | None:
+    """The smallest output map (height x width) of the model's 2-D convolutions on one input, or None."""
+    import torch
+
+    sizes: list[int] = []
+    hooks = [m.register_forward_hook(lambda _m, _i, out: sizes.append(out.shape[-1] * out.shape[-2]))
+             for m in model.modules() if isinstance(m, torch.nn.Conv2d)]
+    was_training = model.training
+    try:
+        model.eval()
+        with torch.no_grad():
+            model(torch.zeros(1, *input_size, device=device))
+    except Exception:  # the probe below reports a model that cannot run at all
+        return None
+    finally:
+        model.train(was_training)
+        for hook in hooks:
+            hook.remove()
+    return min(sizes) if sizes else None
+
+
 def probe_plan(model: Any, plan: SpeedPlan, device: Any, input_size: tuple[int, int, int],
                train: bool = True) -> SpeedPlan:
     """Run ``model`` once on a 2-sample batch under ``plan``; drop what it cannot run with (channels_last
@@ -191,6 +212,14 @@ def probe_plan(model: Any, plan: SpeedPlan, device: Any, input_size: tuple[int, 
             if p.channels_last:
                 model.to(memory_format=torch.contiguous_format)
 
+    smallest = _smallest_conv_map(model, device, input_size)
+    if (getattr(device, "type", str(device)) == "cpu" and plan.amp == "bf16" and smallest == 1
+            and not plan.reasons.get("amp", "").endswith("(--amp bf16)")):
+        # measured with torch 2.14 (oneDNN): the bf16 backward of a convolution whose output map is 1x1
+        # reads garbage now and then (non-reproducible gradients up to 1e23); fp32 is exact there
+        plan = replace(plan, amp=None, reasons=dict(plan.reasons), notices=list(plan.notices))
+        plan.reasons["amp"] = ("off: at this input size a convolution's output is 1x1, where the CPU bf16 "
+                               "kernels are unreliable (use a larger --input-size, or --amp bf16 to force it)")
     error = attempt(plan)
     if error is None:
         return plan
@@ -209,3 +238,14 @@ def probe_plan(model: Any, plan: SpeedPlan, device: Any, input_size: tuple[int, 
                                      f"failed with it ({first})")
             return trial
     raise error
+
+
+def apply_plan(model: Any, plan: SpeedPlan, device: Any) -> None:
+    """Put ``plan`` into effect: the model's memory format and, on CUDA, the TF32 switches."""
+    import torch
+
+    if plan.channels_last:
+        model.to(memory_format=torch.channels_last)
+    if getattr(device, "type", str(device)) == "cuda":
+        torch.backends.cuda.matmul.allow_tf32 = plan.tf32
+        torch.backends.cudnn.allow_tf32 = plan.tf32

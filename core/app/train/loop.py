@@ -25,8 +25,8 @@ __all__ = ["TrainState", "train_one_epoch", "evaluate", "autocast_context"]
 
 
 def autocast_context(device: torch.device, amp: str | None) -> Any:
-    """The autocast context for ``amp`` ('bf16', 'fp16' or None) on ``device``."""
-    if amp is None:
+    """The autocast context for ``amp`` ('bf16', 'fp16'; None or 'none': fp32) on ``device``."""
+    if amp is None or amp == "none":
         return contextlib.nullcontext()
     dtype = torch.bfloat16 if amp == "bf16" else torch.float16
     return torch.autocast(device_type=device.type, dtype=dtype)

@@ -84,14 +84,15 @@ class Session:
         train_ds.transform = setup.train_transform(cfg, self.data_config)
         workers = cfg.workers if cfg.workers is not None else setup.default_workers(self.info)
         self.train_loader = setup.make_loader(train_ds, cfg.batch_size, workers, True, self.info, cfg.seed, self.device,
-                                              pin_memory=cfg.pin_mem, aug_repeats=cfg.aug_repeats)
+                                              pin_memory=cfg.pin_mem, aug_repeats=cfg.aug_repeats,
+                                              persistent=cfg.epochs > 1)
         if len(self.train_loader) == 0:
             raise ConfigError(f"the training split has {len(train_ds)} images: not one batch; add data")
         self.val_loader = None
         if val_ds is not None:
             val_ds.transform = setup.eval_transform(self.data_config)
             self.val_loader = setup.make_loader(val_ds, cfg.val_batch_size or 2 * cfg.batch_size, workers, False,
-                                                self.info, cfg.seed, self.device)
+                                                self.info, cfg.seed, self.device, persistent=cfg.epochs > 1)
         self._build_optimisation(model)
         self.train_images, self.val_images = len(train_ds), (len(val_ds) if val_ds is not None else 0)
         self._datasets = {"train": train_ds, "val": val_ds}  # for the bad-sample reports
@@ -103,17 +104,15 @@ class Session:
 
         cfg = self.cfg
         model.to(self.device)
-        if cfg.channels_last:
-            model.to(memory_format=torch.channels_last)
+        self.plan = self._plan_speed(model)  # amp, channels_last, TF32: fast_defaults.py
         self.model = model
         global_batch = cfg.batch_size * self.info.world_size * cfg.grad_accum
         self.lr = scaled_lr(cfg, global_batch)  # --lr, else --lr-base scaled as timm does (timm_flags.py)
-        optimizer = create_optimizer(model, opt=cfg.opt, lr=self.lr, weight_decay=cfg.weight_decay,
-                                     momentum=cfg.momentum, layer_decay=cfg.layer_decay, **cfg.opt_kwargs)
+        optimizer = self._create_optimizer(model, create_optimizer)
         steps = (len(self.train_loader) + cfg.grad_accum - 1) // cfg.grad_accum
         schedule = create_schedule(optimizer, cfg, steps)
         ema = ModelEma(model, cfg.model_ema_decay, cfg.model_ema_warmup) if cfg.model_ema else None
-        scaler = torch.amp.GradScaler("cuda") if cfg.amp == "fp16" else None
+        scaler = torch.amp.GradScaler("cuda") if self.plan.amp == "fp16" else None
         mixup = None
         if cfg.mixup > 0 or cfg.cutmix > 0 or cfg.cutmix_minmax is not None:
             from ...data import Mixup
@@ -132,9 +131,10 @@ class Session:
             ids = [self.device.index] if self.device.type == "cuda" else None
             wrapped = DistributedDataParallel(wrapped, device_ids=ids)
         self.state = TrainState(model=wrapped, raw_model=model, optimizer=optimizer, schedule=schedule,
-                                loss_fn=loss_fn, device=self.device, amp=cfg.amp, scaler=scaler, ema=ema, mixup=mixup,
-                                channels_last=cfg.channels_last, grad_accum=cfg.grad_accum, clip_grad=cfg.clip_grad,
-                                clip_mode=cfg.clip_mode, log_interval=cfg.log_interval, show=self.main)
+                                loss_fn=loss_fn, device=self.device, amp=self.plan.amp, scaler=scaler, ema=ema,
+                                mixup=mixup, channels_last=self.plan.channels_last, grad_accum=cfg.grad_accum,
+                                clip_grad=cfg.clip_grad, clip_mode=cfg.clip_mode, log_interval=cfg.log_interval, show=self.main)
+        self._record_speed()
         self.start_epoch = 0
         self.best: tuple[float, int] | None = None
         self.time_to_target: float | None = None
@@ -142,6 +142,47 @@ class Session:
             self._load_resume()
         if cfg.start_epoch is not None:
             self._start_at(cfg.start_epoch)
+
+    def _plan_speed(self, model: torch.nn.Module) -> Any:
+        """The fastest safe settings for this model and device (fast_defaults.py), probed and put into effect."""
+        from .fast_defaults import apply_plan, plan_speed, probe_plan
+
+        cfg = self.cfg
+        plan = plan_speed(self.device, model, cfg.amp, cfg.channels_last, cfg.tf32)
+        plan = probe_plan(model, plan, self.device, tuple(self.data_config["input_size"]), train=True)
+        apply_plan(model, plan, self.device)
+        for notice in plan.notices:
+            self.say(notice)
+        return plan
+
+    def _create_optimizer(self, model: torch.nn.Module, create_optimizer: Any) -> Any:
+        """The optimizer, with torch's fused kernel when the plan asks for it and the optimizer has one."""
+        from ...errors import PimmError
+
+        cfg, plan = self.cfg, self.plan
+        args = dict(opt=cfg.opt, lr=self.lr, weight_decay=cfg.weight_decay, momentum=cfg.momentum,
+                    layer_decay=cfg.layer_decay)
+        if plan.fused_optimizer:
+            if "fused" in cfg.opt_kwargs or "foreach" in cfg.opt_kwargs:
+                plan.fused_optimizer = False
+                plan.reasons["fused_optimizer"] = "as --opt-kwargs say"
+            else:
+                try:
+                    return create_optimizer(model, **args, fused=True, **cfg.opt_kwargs)
+                except (PimmError, RuntimeError, ValueError, TypeError) as exc:
+                    plan.fused_optimizer = False
+                    first = str(exc).splitlines()[0] if str(exc) else type(exc).__name__
+                    plan.reasons["fused_optimizer"] = f"off: {cfg.opt} has no fused kernel here ({first})"
+        return create_optimizer(model, **args, **cfg.opt_kwargs)
+
+    def _record_speed(self) -> None:
+        """Keep the settings the run uses in its config (config.json), so a resume runs the same way."""
+        plan = self.plan
+        speed = {**plan.as_dict(), "workers": self.train_loader.workers, "pin_memory": self.train_loader.pin_memory,
+                 "persistent_workers": self.train_loader.persistent}
+        self.cfg = self.cfg.model_copy(update={"amp": plan.amp or "none", "channels_last": plan.channels_last,
+                                               "tf32": plan.tf32 if self.device.type == "cuda" else self.cfg.tf32,
+                                               "speed": speed})
 
     def _start_at(self, epoch: int) -> None:
         """timm's ``--start-epoch``: begin at ``epoch`` with the schedule there (never rewinding a resumed run)."""
@@ -183,6 +224,7 @@ class Session:
         self.say(f"  {cfg.epochs} epochs, batch {cfg.batch_size}x{self.info.world_size}x{cfg.grad_accum}, {cfg.opt} "
                  f"lr {self.lr:.3g} ({cfg.sched}), {self.device.type} x{self.info.world_size}, "
                  f"{torch.get_num_threads()} threads; run dir {self.run_dir}")
+        self.say(f"  {self.plan.banner()}; {self.train_loader.describe()} (why: config.json 'speed')")
 
     def fit(self, max_epochs: int | None = None) -> RunResult:
         """Run the remaining epochs (at most ``max_epochs`` in this call); return the result."""
@@ -262,7 +304,7 @@ class Session:
 
     def _validate(self, epoch: int) -> dict[str, Any]:
         kw = dict(device=self.device, num_batches=len(self.val_loader), num_classes=self.num_classes,
-                  amp=self.cfg.amp, channels_last=self.cfg.channels_last, show=self.main)
+                  amp=self.plan.amp, channels_last=self.plan.channels_last, show=self.main)
         val = evaluate(self.state.model, self.val_loader.for_epoch(0), label=f"epoch {epoch + 1}/{self.cfg.epochs} val", **kw)
         if self.state.ema is not None:
             ema_val = evaluate(self.state.ema.module, self.val_loader.for_epoch(0),

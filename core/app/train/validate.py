@@ -43,8 +43,10 @@ class ValidateConfig(BaseModel):
     output: Optional[str] = Field(None, description="Folder for the per-class files (default: RUN/eval-SPLIT for a "
                                   "run, else ./pimm-validate).")
     ema: bool = Field(False, description="Evaluate a run's last_ema/ model.")
-    amp: Optional[Literal["bf16", "fp16"]] = Field(None, description="Mixed precision.")
-    channels_last: bool = Field(False, description="Channels-last memory format.")
+    amp: Literal["auto", "none", "bf16", "fp16"] = Field("auto", description="Mixed precision (auto: bf16 where "
+                                                         "the device has it natively; none: fp32).")
+    channels_last: Optional[bool] = Field(None, description="Channels-last memory format (default: on for conv nets).")
+    tf32: Optional[bool] = Field(None, description="TF32 on CUDA (default: on for Ampere and newer).")
     workers: Optional[int] = Field(None, ge=0, description="DataLoader workers.")
     threads: Optional[int] = Field(None, ge=1, description="torch threads per process.")
     device: str = Field("auto", description="auto, cpu, cuda, cuda:N, mps.")
@@ -100,20 +102,27 @@ def _validate(cfg: ValidateConfig) -> dict[str, Any]:
         dc = setup.data_config_for(_Overrides(cfg), model, use_test_size=cfg.use_test_size and not cfg.use_train_size)
         dataset.transform = setup.eval_transform(dc)
         model.to(device).eval()
-        if cfg.channels_last:
-            model.to(memory_format=torch.channels_last)
+        from .fast_defaults import apply_plan, plan_speed, probe_plan
+
+        plan = plan_speed(device, model, cfg.amp, cfg.channels_last, cfg.tf32)
+        plan = probe_plan(model, plan, device, tuple(dc["input_size"]), train=False)
+        apply_plan(model, plan, device)
         workers = cfg.workers if cfg.workers is not None else setup.default_workers(info)
         loader = setup.make_loader(dataset, cfg.batch_size, workers, False, info, 0, device)
         size = "x".join(str(s) for s in dc["input_size"][1:])
         if info.is_main:
             print(f"pimm validate: {src.location} on {data or 'demo'} [{cfg.split}]: {len(dataset)} images at {size}, "
                   f"crop {dc['crop_pct']}, {dc['interpolation']}", flush=True)
+            for notice in plan.notices:
+                print(notice, flush=True)
+            print(f"  {plan.banner()}", flush=True)
         start = time.perf_counter()
-        result = evaluate(model, loader.for_epoch(0), device, len(loader), num_classes, amp=cfg.amp,
-                          channels_last=cfg.channels_last, show=info.is_main, label="validate",
+        result = evaluate(model, loader.for_epoch(0), device, len(loader), num_classes, amp=plan.amp,
+                          channels_last=plan.channels_last, show=info.is_main, label="validate",
                           per_class=cfg.per_class)
         result["wall_s"] = time.perf_counter() - start
-        result.update(source=src.location, input_size=list(dc["input_size"]), crop_pct=dc["crop_pct"])
+        result.update(source=src.location, input_size=list(dc["input_size"]), crop_pct=dc["crop_pct"],
+                      speed=plan.as_dict())
         if cfg.per_class:
             from .class_report import class_metrics
 
