@@ -13,6 +13,7 @@ import copy
 import pytest
 import torch
 
+import reference_rules_matrix as M
 import reference_rules_recent as N
 from pimm import core
 from test_optim_trajectories import assert_close, make_problem, run_impl
@@ -158,7 +159,7 @@ def test_muon_trajectory(case):
     _, name, options, ref_kwargs = case
     params, grads = make_problem(shapes=MUON_SHAPES, steps=4)
     got = run_impl(build(name, ns_dtype="float64", **options), params, grads, dtype=torch.float64)
-    assert_close(got, N.ref_muon(params, grads, **ref_kwargs), rel=1e-9)
+    assert_close(got, M.ref_muon(params, grads, **ref_kwargs), rel=1e-9)
 
 
 def test_muon_routes_like_timm():
@@ -202,7 +203,7 @@ def test_kron_trajectory(case):
     torch.manual_seed(7)
     got = run_impl(build(name, **options), params, grads, dtype=torch.float64)
     # the probe solve runs in fp32 (as in timm), so fp64 parameters agree to ~1e-8
-    assert_close(got, N.ref_kron(params, grads, probes, **ref_kwargs), rel=1e-7)
+    assert_close(got, M.ref_kron(params, grads, probes, **ref_kwargs), rel=1e-7)
 
 
 def test_kron_state_dict_resumes_exactly_when_deterministic():
