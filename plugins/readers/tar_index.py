@@ -18,7 +18,7 @@ from pimm.core.registry import natural_key
 from .labels import DatasetError
 
 BLOCK = 512
-INDEX_VERSION = 1
+INDEX_VERSION = 2  # 2: oversized wds text members are recorded (as a marker)
 _REGULAR = {b"0", b"\0", b"7"}
 _REPORTED_TYPES = {
     b"1": "hard link",

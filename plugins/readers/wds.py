@@ -42,6 +42,10 @@ from .tar_index import BLOCK, _pread, check_not_compressed, scan_members
 
 INDEX_SUFFIX = "pimm-wds-index"
 _TEXT_EXTS = {"cls", "cls.txt", "label", "target", "txt", "cls2", "json"}
+#: Text members (labels, small metadata) longer than this are not read into the index.
+MAX_TEXT_BYTES = 4096
+#: What the index holds for a text member over MAX_TEXT_BYTES.
+OVERSIZED_TEXT = "\x00oversized"
 _BRACE = re.compile(r"\{([^{}]*)\}")
 
 
@@ -103,8 +107,9 @@ def scan_shard(path: str, fd: int) -> dict[str, Any]:
         if not samples or samples[-1][0] != key:
             samples.append([key, {}, {}])
         samples[-1][1][ext] = [offset, size]
-        if ext in _TEXT_EXTS and size <= 4096:
-            samples[-1][2][ext] = _pread(fd, size, offset).decode("utf-8", "replace").strip()
+        if ext in _TEXT_EXTS:  # a label this long is no label: kept as a marker, so it is an error, not "no label"
+            samples[-1][2][ext] = (_pread(fd, size, offset).decode("utf-8", "replace").strip()
+                                   if size <= MAX_TEXT_BYTES else OVERSIZED_TEXT)
     return {"samples": samples, "skipped": skipped}
 
 
@@ -124,7 +129,7 @@ def validate_shard_index(data: dict[str, Any], archive_size: int, fd: int) -> No
                 raise BadIndex(f"sample {i}: member {ext!r} must be [offset, size]")
             check_extent(extent[0], extent[1], archive_size, f"sample {i} member {ext!r}")
             offsets.append(extent[0])
-        if not all(isinstance(k, str) and k in members and isinstance(v, str) and len(v) <= 4096
+        if not all(isinstance(k, str) and k in members and isinstance(v, str) and len(v) <= MAX_TEXT_BYTES
                    for k, v in texts.items()):
             raise BadIndex(f"sample {i}: text members must be short strings of its own members")
     check_skipped(data.get("skipped"), archive_size)
@@ -223,6 +228,13 @@ class ReaderWds(IterableReader):
                 f"{os.path.basename(first[0])}:{first[1]} ({first[2]})); see reader.skipped_members",
                 UnsafeMemberWarning,
                 stacklevel=2,
+            )
+        oversized = next((f"{os.path.basename(self.shards[s])}:{r[2]}" for s, rows in enumerate(shard_samples)
+                          for r in rows if r[3] == OVERSIZED_TEXT), None)
+        if oversized is not None:
+            raise DatasetError(
+                f"wds dataset {root!r}: the label of sample {oversized} is over {MAX_TEXT_BYTES} bytes, so it "
+                "cannot be a class index or name (and certainly does not fit a 64-bit integer); fix the shard"
             )
         labels = [r[3] for rows in shard_samples for r in rows if r[3] is not None]
         numeric = all(re.fullmatch(r"-?\d+", lbl) for lbl in labels)

@@ -30,6 +30,12 @@ def test_wds_labels_that_do_not_fit_int64(tmp_path, label):
     assert len(str(info.value)) < 400  # a 4000-digit label is not pasted into the message
 
 
+def test_wds_label_too_long_to_index_is_an_error_not_no_label(tmp_path):
+    _shard(str(tmp_path / "shard-000000.tar"), ["1", "7" * 5000])
+    with pytest.raises(PimmError, match="over 4096 bytes"):
+        create("reader", "wds", root=str(tmp_path))
+
+
 def test_wds_labels_at_the_int64_edges_work(tmp_path):
     _shard(str(tmp_path / "shard-000000.tar"), ["0", "9223372036854775807", "000000000000000000000000007"])
     reader = create("reader", "wds", root=str(tmp_path))
