@@ -133,7 +133,8 @@ class Session:
         self.state = TrainState(model=wrapped, raw_model=model, optimizer=optimizer, schedule=schedule,
                                 loss_fn=loss_fn, device=self.device, amp=self.plan.amp, scaler=scaler, ema=ema,
                                 mixup=mixup, channels_last=self.plan.channels_last, grad_accum=cfg.grad_accum,
-                                clip_grad=cfg.clip_grad, clip_mode=cfg.clip_mode, log_interval=cfg.log_interval, show=self.main)
+                                clip_grad=cfg.clip_grad, clip_mode=cfg.clip_mode, log_interval=cfg.log_interval,
+                                show=self.main)
         self._record_speed()
         self.start_epoch = 0
         self.best: tuple[float, int] | None = None
