@@ -62,8 +62,11 @@ def _warn(message: str) -> None:
     warnings.warn(message, PimmPluginWarning, stacklevel=3)
 
 
-def _add_command(sub: argparse._SubParsersAction, provider: str, add: tuple[str, Callable]) -> None:
-    """Let ``provider`` add command ``name``; a failing or misbehaving add is contained and reported."""
+def _add_command(sub: argparse._SubParsersAction, provider: str, add: tuple[str, Callable]) -> bool:
+    """Let ``provider`` add command ``name``; a failing or misbehaving add is contained and reported.
+
+    Returns whether the command is now there.
+    """
     name, add_parser = add
     before = set(sub.choices)
     try:
@@ -73,11 +76,22 @@ def _add_command(sub: argparse._SubParsersAction, provider: str, add: tuple[str,
             sub.choices.pop(added, None)
         _warn(f"pimm command {name!r} from plugin {provider!r} was left out: adding it failed with "
               f"{type(exc).__name__}: {exc}")
-        return
+        return False
     added = set(sub.choices) - before
     if name not in added:
         _warn(f"plugin {provider!r} declared command {name!r} but its add_parser added "
               f"{', '.join(sorted(added)) or 'nothing'}; call subparsers.add_parser({name!r}, ...)")
+    return name in added
+
+
+def command_providers() -> dict[str, list[str]]:
+    """``{provider: [command names]}`` of the commands that are really added (for ``pimm plugins``)."""
+    scratch = argparse.ArgumentParser(prog="pimm").add_subparsers()
+    found: dict[str, list[str]] = {}
+    for provider, add in collect_commands():
+        if _add_command(scratch, provider, add):
+            found.setdefault(provider, []).append(add[0])
+    return found
 
 
 def collect_commands() -> list[tuple[str, tuple[str, Callable]]]:

@@ -172,12 +172,19 @@ def _cmd_plugins(args: argparse.Namespace) -> int:
         warnings.simplefilter("ignore", PimmPluginWarning)
         get_registry()
     records = list(get_manager().records.values())
+    from .cli import command_providers
+
+    with warnings.catch_warnings():  # the command line itself reported them already
+        warnings.simplefilter("ignore", PimmPluginWarning)
+        commands = command_providers()
     if args.json:
-        print(json.dumps([r.as_dict() for r in records], indent=2))
+        print(json.dumps([{**r.as_dict(), "commands": commands.get(r.name, [])} for r in records], indent=2))
         return EXIT_OK
     rows = []
     for r in records:
         counts = ", ".join(f"{r.counts[k]} {k if r.counts[k] == 1 else plural(k)}" for k in KINDS if r.counts.get(k))
+        if commands.get(r.name):
+            counts = ", ".join(filter(None, [counts, "command " + ", ".join(commands[r.name])]))
         rows.append((r.name, r.distribution or "-", r.version or "-", r.source, r.status, counts or "-"))
     _print_table(rows, ("plugin", "distribution", "version", "source", "status", "provides"))
     for r in records:

@@ -116,3 +116,14 @@ def test_broken_pipe_is_silent():
         os.close(write_end)
     assert proc.stderr == ""
     assert proc.returncode == EXIT_BROKEN_PIPE
+
+
+def test_plugins_lists_the_commands_a_plugin_adds(capsys, command_plugin):
+    with pytest.warns(PimmPluginWarning):
+        code, out, _ = _run(capsys, "plugins")
+    row = next(line for line in out.splitlines() if line.startswith("cmdplugin"))
+    assert code == 0 and row.endswith("command shout")
+    with pytest.warns(PimmPluginWarning):
+        code, out, _ = _run(capsys, "plugins", "--json")
+    record = next(r for r in json.loads(out) if r["name"] == "cmdplugin")
+    assert record["commands"] == ["shout"]  # "list" was refused, "broken" failed
