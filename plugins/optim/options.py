@@ -7,15 +7,22 @@ builds, with that name's defaults (so ``core.create("optimizer", name, params)``
 
 from __future__ import annotations
 
-from typing import Annotated, Any, Literal
+from typing import Any, Literal
 
-from pydantic import Field, create_model
+from pydantic import Field, create_model, field_validator
 
 from pimm.core.specs import Options
 
-_Beta = Annotated[float, Field(ge=0.0, lt=1.0)]  # every beta of every optimizer lies in [0, 1)
-_Betas2 = tuple[_Beta, _Beta]
-_Betas3 = tuple[_Beta, _Beta, _Beta]
+_Betas2 = tuple[float, float]
+_Betas3 = tuple[float, float, float]
+
+
+def _check_betas(value: Any) -> Any:
+    """Every beta of every optimizer lies in [0, 1)."""
+    for i, beta in enumerate(value or ()):
+        if not 0.0 <= beta < 1.0:
+            raise ValueError(f"betas[{i}] = {beta!r} must be in [0, 1)")
+    return value
 
 #: Range of each setting wherever it appears (pydantic Field constraints), so a bad value is one
 #: OptionsError naming the option, for torch.optim-backed names as well as pimm's own classes.
@@ -128,10 +135,13 @@ _DESCRIPTIONS: dict[str, str] = {
 
 def _options(name: str, **fields: tuple[Any, Any]) -> type[Options]:
     """An options model named ``name`` with ``field=(type, default)`` entries."""
+    beta_fields = [k for k in fields if k.startswith("betas")]
+    validators = {"_betas_range": field_validator(*beta_fields)(_check_betas)} if beta_fields else None
     model = create_model(  # type: ignore[call-overload]
         name,
         __base__=Options,
         __module__=__name__,
+        __validators__=validators,
         **{k: (tp, Field(default, description=_DESCRIPTIONS[k], **BOUNDS.get(k, {})))
            for k, (tp, default) in fields.items()},
     )

@@ -80,7 +80,8 @@ def derive_options(base: type[Options], name: str, overrides: dict[str, Any]) ->
         field.metadata = list(info.metadata)  # keep the bounds (ge/gt/...)
         fields[key] = (info.annotation, field)
     model_name = _model_name(name)
-    model = create_model(model_name, __base__=Options, __module__=__name__, **fields)  # type: ignore[call-overload]
+    # subclassing the base keeps its validators (the betas range)
+    model = create_model(model_name, __base__=base, __module__=__name__, **fields)  # type: ignore[call-overload]
     model.__qualname__ = model_name
     model.__doc__ = f"Keyword options of the optimizer built by {name!r} ({base.__name__} with other defaults)."
     return model
