@@ -196,3 +196,25 @@ def test_no_resume_opt_restores_weights_with_a_new_optimizer(app_folder: Path, t
     assert "betas" not in group and group["momentum"] == 0.9  # sgd's state now
     with pytest.raises(ConfigError, match="--start-epoch 0 is before epoch 2"):
         run_training(make_config({"resume": run, "epochs": 3, "start_epoch": 0}))
+
+
+def test_recovery_interval_writes_loadable_weights_mid_epoch(app_folder: Path, tmp_path: Path, monkeypatch):
+    from pimm.core.app.train import recovery
+    from pimm.core.models import create_model
+
+    written = []
+    original = recovery.RecoveryWriter.write
+    monkeypatch.setattr(recovery.RecoveryWriter, "write", lambda self, e, s: written.append((e, s)) or original(self, e, s))
+    monkeypatch.setenv("PIMM_CACHE_DIR", str(tmp_path / "cache"))
+    cfg = _cfg(str(app_folder), "--recovery-interval", "4", "--model", "resnet10t", "--input-size", "16",
+               "--epochs", "1", "-b", "8", "--workers", "0", "--threads", "1", "--output", str(tmp_path),
+               "--experiment", "rec", "--val-split", "")
+    from pimm.core.app.train.launch import run_training
+
+    result = run_training(cfg)
+    assert written == [(0, 4)]  # 6 steps in the epoch: one write at step 4
+    folder = result.run_dir / "recovery"
+    assert json.loads((folder / "recovery.json").read_text()) == {"epoch": 1, "step_in_epoch": 4, "steps_total": 4}
+    model = create_model(f"local-dir:{folder}")
+    assert model.num_classes == 3 and list(model.pretrained_cfg["label_names"]) == ["blue", "green", "red"]
+    assert not [p for p in result.run_dir.iterdir() if p.name.startswith(".recovery")]

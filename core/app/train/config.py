@@ -179,6 +179,8 @@ class TrainConfig(BaseModel):
     sync_bn: bool = Field(False, description="Synchronise BatchNorm statistics across processes (CUDA, >1 process).")
     no_resume_opt: bool = Field(False, description="--resume: restore the weights and the epoch but start the "
                                 "optimizer (and loss scaler) afresh; the optimizer may then differ.")
+    recovery_interval: int = Field(0, ge=0, description="Also write the weights to RUN/recovery every N optimizer "
+                                   "steps inside an epoch (0: off).")
     start_epoch: Optional[int] = Field(None, ge=0, description="Epoch to start at (0-based; the lr schedule starts "
                                        "there too). With --resume, at or after the resumed epoch.")
 

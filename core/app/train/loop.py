@@ -53,6 +53,7 @@ class TrainState:
     log_interval: int = 50
     show: bool = True
     extra: dict[str, Any] = field(default_factory=dict)
+    recovery: Any = None  # called as recovery(epoch, step) after each optimizer step (--recovery-interval)
 
 
 def _to_device(x: torch.Tensor, target: torch.Tensor, device: torch.device, channels_last: bool) -> tuple:
@@ -128,6 +129,8 @@ def train_one_epoch(st: TrainState, loader: Any, epoch: int, num_batches: int, m
                 st.schedule.step_update(epoch, step)
             if st.ema is not None:
                 st.ema.update(st.raw_model)
+            if st.recovery is not None:
+                st.recovery(epoch, step)
         n = x.shape[0]
         seen += n
         with torch.no_grad():

@@ -135,6 +135,10 @@ class Session:
                                 mixup=mixup, channels_last=self.plan.channels_last, grad_accum=cfg.grad_accum,
                                 clip_grad=cfg.clip_grad, clip_mode=cfg.clip_mode, log_interval=cfg.log_interval,
                                 show=self.main)
+        if cfg.recovery_interval and self.main:
+            from .recovery import RecoveryWriter
+
+            self.state.recovery = RecoveryWriter(self.run_dir, model, cfg.recovery_interval, self.class_names)
         self._record_speed()
         self.start_epoch = 0
         self.best: tuple[float, int] | None = None

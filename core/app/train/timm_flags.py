@@ -46,6 +46,8 @@ TIMM_OPTIONS: list[tuple[tuple[str, ...], dict[str, Any]]] = [
     (("--sync-bn",), {"action": "store_true", "help": "synchronised BatchNorm across processes (CUDA)"}),
     (("--no-resume-opt",), {"action": "store_true",
                             "help": "--resume without the optimizer state (weights and epoch only)"}),
+    (("--recovery-interval",), {"type": int, "metavar": "N",
+                                "help": "also write the weights to RUN/recovery every N optimizer steps (0: off)"}),
     (("--start-epoch",), {"type": int, "metavar": "N", "help": "start at epoch N (0-based), the lr schedule too"}),
     (("--amp-dtype",), {"choices": ("float16", "bfloat16", "fp16", "bf16"), "dest": "amp_dtype",
                         "help": "mixed precision dtype; turns --amp on with that dtype"}),
