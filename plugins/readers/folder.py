@@ -36,8 +36,9 @@ def walk_files(root: str, follow_links: bool = True, recursive: bool = True) -> 
     while real or linked:
         if real:
             rel_dir, abs_dir = real.pop()
-        else:  # a link's target is claimed only now, after every directory reachable without links
-            rel_dir, abs_dir = linked.pop(0)
+        else:  # a link's target is claimed only now, after every directory reachable without links,
+            linked.sort(key=lambda item: natural_key(item[0]), reverse=True)  # in name order (deterministic)
+            rel_dir, abs_dir = linked.pop()
             try:
                 key = _identity(os.stat(abs_dir))
             except OSError:
@@ -47,7 +48,7 @@ def walk_files(root: str, follow_links: bool = True, recursive: bool = True) -> 
             seen.add(key)
         try:
             with os.scandir(abs_dir) as it:
-                entries = sorted(it, key=lambda e: natural_key(e.name))
+                entries = list(it)
         except OSError:
             continue
         for entry in entries:
