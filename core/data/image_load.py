@@ -182,6 +182,13 @@ def read_bytes(sample: Any) -> bytes:
     return data
 
 
+try:  # POSIX advisory locks make "first to report a bad sample" exact across worker processes
+    from fcntl import LOCK_EX as _LOCK_EX
+    from fcntl import flock as _flock
+except ImportError:  # pragma: no cover - Windows: appends stay atomic, a rare double warning is possible
+    _flock, _LOCK_EX = None, 0
+
+
 class BadSamples:
     """Record of skipped samples (index, name, reason), shared by a dataset's processes for a run.
 
@@ -236,22 +243,36 @@ class BadSamples:
         return name in self.local
 
     def record(self, index: int, name: str, reason: str) -> bool:
-        """Remember a bad sample; True only the first time any process of the run reports it."""
-        self.refresh()
-        first = index not in self.indices and name not in self.local
-        self.indices.add(index)
-        if not first:
-            return False
-        self.local[name] = reason
+        """Remember a bad sample; True only the first time any process of the run reports it.
+
+        Deciding "first" and appending happen under an exclusive lock on the log (POSIX), so two
+        workers that meet the same bad file at once still produce one record and one warning.
+        """
         try:
             fd = os.open(self.log_path, os.O_WRONLY | os.O_APPEND | os.O_CREAT, 0o600)
-            try:  # one short O_APPEND write per line: lines from different workers never interleave
-                os.write(fd, (json.dumps([index, name, reason]) + "\n").encode("utf-8"))
-            finally:
-                os.close(fd)
         except OSError:
-            pass  # the per-process record still holds it
-        return True
+            fd = -1  # no shared log: the per-process record still holds it
+        try:
+            if fd >= 0 and _flock is not None:
+                try:
+                    _flock(fd, _LOCK_EX)
+                except OSError:
+                    pass  # a file system without locks: appends stay atomic
+            self.refresh()
+            first = index not in self.indices and name not in self.local
+            self.indices.add(index)
+            if not first:
+                return False
+            self.local[name] = reason
+            if fd >= 0:
+                try:  # one short O_APPEND write per line: lines from different workers never interleave
+                    os.write(fd, (json.dumps([index, name, reason]) + "\n").encode("utf-8"))
+                except OSError:
+                    pass
+            return True
+        finally:
+            if fd >= 0:
+                os.close(fd)  # releases the lock
 
     def summary(self) -> dict[str, str]:
         """Every skipped sample (name -> reason) seen by this process and its workers."""

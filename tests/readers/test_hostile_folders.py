@@ -203,3 +203,39 @@ def test_bad_samples_report_line_and_list(tmp_path):
     assert [row.split("\t")[0] for row in rows] == ["sample1.png", "sample4.png"]
     assert all("not an image" in row.split("\t")[1] for row in rows)
     assert str(dataset._bad.log_path) in dataset.bad_samples_report()
+
+
+def _report_together(bad, barrier, results):
+    import time
+
+    look = bad.refresh
+
+    def slow_look():  # widen the window between reading the log and appending to it
+        look()
+        time.sleep(0.2)
+
+    bad.refresh = slow_look
+    barrier.wait()
+    results.put(bad.record(3, "sample3.png", "not an image"))
+
+
+@pytest.mark.skipif(not hasattr(os, "fork"), reason="needs fork")
+def test_workers_meeting_one_bad_file_at_once_make_one_record():
+    """The 'first report' decision is taken under a lock: N processes at once, one warning."""
+    import multiprocessing
+
+    from pimm.core.data.image_load import BadSamples
+
+    bad = BadSamples()
+    context = multiprocessing.get_context("fork")
+    barrier, results = context.Barrier(6), context.Queue()
+    workers = [context.Process(target=_report_together, args=(pickle.loads(pickle.dumps(bad)), barrier, results))
+               for _ in range(6)]
+    for w in workers:
+        w.start()
+    firsts = [results.get(timeout=30) for _ in workers]
+    for w in workers:
+        w.join(timeout=30)
+    assert firsts.count(True) == 1
+    with open(bad.log_path) as f:
+        assert len(f.readlines()) == 1
