@@ -170,3 +170,27 @@ def test_persistent_workers_keep_each_epochs_random_streams():
     fresh, kept = batches(False), batches(True)
     assert all(torch.equal(a, b) for ea, eb in zip(fresh, kept) for a, b in zip(ea, eb))
     assert not torch.equal(torch.cat(kept[0])[:, 1].sort().values, torch.cat(kept[1])[:, 1].sort().values)
+
+
+def test_fused_optimizer_where_the_plan_asks_and_the_optimizer_has_one():
+    from types import SimpleNamespace
+
+    from pimm import core
+    from pimm.core.app.train.session import Session
+    from pimm.core.optim import create_optimizer
+
+    model = core.create_model("resnet10t", num_classes=3)
+
+    def make(opt: str, **opt_kwargs):
+        plan = fast_defaults.SpeedPlan(fused_optimizer=True, reasons={"fused_optimizer": "on: CUDA"})
+        cfg = SimpleNamespace(opt=opt, weight_decay=2e-5, momentum=0.9, layer_decay=None, opt_kwargs=opt_kwargs)
+        fake = SimpleNamespace(cfg=cfg, plan=plan, lr=0.1)
+        return Session._create_optimizer(fake, model, create_optimizer), plan
+
+    sgd, plan = make("sgd")  # torch has a fused SGD (CPU kernels too, so this runs anywhere)
+    assert sgd.defaults["fused"] is True and plan.fused_optimizer
+    lamb, plan = make("lamb")
+    assert "fused" not in lamb.defaults and not plan.fused_optimizer
+    assert plan.reasons["fused_optimizer"].startswith("off: lamb has no fused kernel")
+    asked, plan = make("sgd", foreach=False)
+    assert not asked.defaults.get("fused") and plan.reasons["fused_optimizer"] == "as --opt-kwargs say"
