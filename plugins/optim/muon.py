@@ -63,22 +63,23 @@ def coefficients(value: str | Sequence[Any]) -> list[tuple[float, float, float]]
 
 def newton_schulz(g: torch.Tensor, steps: int, coeffs: list[tuple[float, float, float]], eps: float = 1e-7,
                   safety_factor: float = 1.0, dtype: torch.dtype = torch.bfloat16,
-                  scale_eps: bool = False) -> torch.Tensor:
+                  scale_eps: bool = False, overwrite: bool = False) -> torch.Tensor:
     """Approximately orthogonalize ``g`` (…, m, n): ``X ← a·X + (b·A + c·A²)·X`` with ``A = X·Xᵀ``.
 
     X starts as ``g / max(safety·||g||_F, eps)`` (``scale_eps``: ``/ (safety·||g||_F + eps·sqrt(n/m))``)
     and works on the orientation with fewer rows; iteration ``i`` uses ``coeffs[i]`` (the last
-    one repeats). Computed in ``dtype``.
+    one repeats). Computed in ``dtype``; ``overwrite=True`` lets it start from ``g`` itself when
+    ``g`` already has that dtype (the caller's scratch copy), saving one copy.
     """
-    x = g.to(dtype=dtype, copy=True)
+    x = g if overwrite and g.dtype == dtype else g.to(dtype=dtype, copy=True)
     wide = x.shape[-2] <= x.shape[-1]
     if not wide:
         x = x.mT
     norm = torch.linalg.matrix_norm(x, keepdim=True).mul_(safety_factor)
-    if scale_eps:
-        x = x / norm.add_(eps * math.sqrt(g.shape[-1] / g.shape[-2]))
+    if scale_eps:  # x is this function's own copy (or the caller's, with overwrite): scale in place
+        x.div_(norm.add_(eps * math.sqrt(g.shape[-1] / g.shape[-2])))
     else:
-        x = x / norm.clamp_(min=eps)
+        x.div_(norm.clamp_(min=eps))
     for i in range(steps):
         a, b, c = coeffs[min(i, len(coeffs) - 1)]
         gram = x @ x.mT
@@ -214,8 +215,10 @@ class Muon(PimmOptimizer):
             matrix = update.reshape(shape[0], shape[1], -1).permute(2, 0, 1)
         else:
             matrix = update.reshape(shape[0], -1)
-        ortho = newton_schulz(matrix, group["ns_steps"], coefficients(group["ns_coefficients"]), group["eps"],
-                              group["safety_factor"], _DTYPES[group["ns_dtype"]], group["scale_eps"])
+        work = matrix.to(dtype=_DTYPES[group["ns_dtype"]], copy=True)
+        del update, matrix  # a Nesterov temporary is freed before the iteration's own buffers exist
+        ortho = newton_schulz(work, group["ns_steps"], coefficients(group["ns_coefficients"]), group["eps"],
+                              group["safety_factor"], work.dtype, group["scale_eps"], overwrite=True)
         rows, cols = ortho.shape[-2], ortho.shape[-1]
         if batched:
             ortho = ortho.permute(1, 2, 0)
