@@ -160,6 +160,8 @@ def main(argv: Sequence[str] | None = None) -> int:
             parser.error(f"command {args.command!r} does nothing: its plugin set no func= on its parser")
         status = int(func(args) or 0)
         sys.stdout.flush()  # a closed pipe shows up here, inside the handler below
+        if _launched_by_torchrun():
+            _exit_without_teardown(status)
         return status
     except PimmError as exc:
         if debug:
@@ -182,6 +184,19 @@ def main(argv: Sequence[str] | None = None) -> int:
         print(f"pimm: internal error: {type(exc).__name__}: {exc} (rerun with --debug for the traceback)",
               file=sys.stderr)
         return EXIT_FAILED
+
+
+def _launched_by_torchrun() -> bool:
+    return "TORCHELASTIC_RUN_ID" in os.environ and "RANK" in os.environ
+
+
+def _exit_without_teardown(status: int) -> None:
+    """End a torchrun worker whose command finished: skip interpreter teardown, where destructors of
+    torch's gloo and DataLoader threads can abort the process ("terminate called without an active
+    exception") after a successful run, which torchrun would count as a failed attempt and restart."""
+    sys.stdout.flush()
+    sys.stderr.flush()
+    os._exit(status)
 
 
 def _quiet_broken_pipe() -> int:

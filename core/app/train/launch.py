@@ -221,7 +221,7 @@ def _result_from_dir(run_dir: Path, elapsed: float) -> RunResult:
 
 
 def _run(cfg: TrainConfig, max_epochs: int | None, wall_start: float) -> RunResult:
-    from .distributed import cleanup, dist_info, init_distributed
+    from .distributed import barrier, cleanup, dist_info, init_distributed
     from .session import Session
 
     info = dist_info()
@@ -229,6 +229,8 @@ def _run(cfg: TrainConfig, max_epochs: int | None, wall_start: float) -> RunResu
     try:
         init_distributed(info, session.device.type)
         session.build()
-        return session.fit(max_epochs)
+        result = session.fit(max_epochs)
+        barrier()  # rank 0 writes the summary and curves last: every rank leaves the group together
+        return result
     finally:
         cleanup()
