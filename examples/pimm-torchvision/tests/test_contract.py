@@ -45,6 +45,15 @@ def test_vit_weights_load_at_another_input_size(tmp_path):
     assert model(torch.randn(1, 3, 96, 96)).shape == (1, 1000)
 
 
+def test_fixed_size_models_default_to_their_default_weights_size():
+    from pimm.core.factory import build_entry, resolve
+
+    with torch.device("meta"):  # shapes only: vit_h_14 has 632M parameters
+        bare = build_entry(resolve("model", "tv-vit_h_14"))  # no pretrained config injected
+    assert bare.image_size == 518, "the default tag is SWAG at 518 px"
+    assert create_model("tv-vit_b_16").image_size == 224
+
+
 def test_vit_says_what_it_does_not_support():
     with pytest.raises(PimmError, match="no feature maps"):
         create_model("tv-vit_b_32", img_size=64, features_only=True)

@@ -78,8 +78,9 @@ class TorchvisionNet(FeatureMixin, nn.Module):
                  num_classes: int = 1000, in_chans: int = 3, global_pool: str = "avg",
                  drop_rate: float | None = None, drop_path_rate: float | None = None, output_stride: int = 32,
                  img_size: int | tuple[int, int] | None = None, features_only: bool = False,
-                 out_indices: Any = None, feature_cls: str = "list") -> None:
+                 out_indices: Any = None, feature_cls: str = "list", default_img_size: int | None = None) -> None:
         super().__init__()
+        img_size = default_img_size if img_size is None else img_size
         if features_only:  # ViT's options carry these three so that the error below names the reason
             raise ConfigError(f"{tv_name} has no feature maps, so features_only=True is not available; use "
                               "forward_features(x) for its tokens")

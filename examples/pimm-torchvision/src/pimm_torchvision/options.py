@@ -47,7 +47,8 @@ class GridHeadOptions(TorchvisionOptions):
 class FixedSizeOptions(TorchvisionOptions):
     """MaxViT: built for one input size."""
 
-    img_size: int | tuple[int, int] = Field(224, description="Input size the model is built for (pixels).")
+    img_size: int | tuple[int, int] | None = Field(
+        None, description="Input size the model is built for (pixels); None: the size of its default weights.")
 
 
 class TokenOptions(FixedSizeOptions):
