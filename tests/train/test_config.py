@@ -81,3 +81,15 @@ def test_cli_module_imports_no_torch() -> None:
     code = "import sys, pimm.core.app.cli_train, pimm.core.app.train.config; print('torch' in sys.modules)"
     out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True).stdout
     assert out.strip() == "False"
+
+
+@pytest.mark.parametrize("text, field", [("epochs: true\n", "epochs"), ("seed: 1e23\n", "seed"),
+                                         ("lr: false\n", "lr"), ("batch_size: yes\n", "batch_size")])
+def test_config_file_values_of_the_wrong_type_are_one_clear_error(tmp_path, capsys, text, field):
+    config = tmp_path / "bad.yaml"
+    config.write_text(text)
+    assert main(["train", "--config", str(config), "--output", str(tmp_path / "runs")]) == 2
+    err = capsys.readouterr().err.strip().splitlines()
+    assert len(err) == 1 and err[0].startswith("pimm: error:"), err
+    assert f"--{field.replace('_', '-')}:" in err[0] and "Value error" not in err[0], err
+    assert not (tmp_path / "runs").exists()

@@ -14,10 +14,11 @@ Config files: JSON or YAML (PyYAML is one of pimm's dependencies).
 from __future__ import annotations
 
 import json
+import typing
 from pathlib import Path
 from typing import Any, Literal, Optional, Union
 
-from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator, model_validator
+from pydantic import BaseModel, ConfigDict, Field, ValidationError, ValidationInfo, field_validator, model_validator
 
 from ...errors import ConfigError
 
@@ -44,6 +45,13 @@ DEMO_PROFILE: dict[str, Any] = {
 
 #: The model used when neither ``--model`` nor the demo profile sets one.
 DEFAULT_MODEL = "resnet18"
+
+
+def _wants_number(annotation: Any) -> bool:
+    """True for int/float fields (optional ones too), not for bool fields or unions that allow a bool."""
+    args = typing.get_args(annotation) or (annotation,)
+    kinds = {a for a in args if a is not type(None)}
+    return bool(kinds) and bool(kinds & {int, float}) and bool not in kinds
 
 
 class TrainConfig(BaseModel):
@@ -184,6 +192,14 @@ class TrainConfig(BaseModel):
     start_epoch: Optional[int] = Field(None, ge=0, description="Epoch to start at (0-based; the lr schedule starts "
                                        "there too). With --resume, at or after the resumed epoch.")
 
+    @field_validator("*", mode="before")
+    @classmethod
+    def _no_bool_for_numbers(cls, value: Any, info: ValidationInfo) -> Any:
+        # pydantic would read `epochs: true` as 1; a boolean where a number belongs is a mistake
+        if isinstance(value, bool) and _wants_number(cls.model_fields[info.field_name].annotation):
+            raise ValueError(f"expected a number, got the boolean {value!r}")
+        return value
+
     @field_validator("amp", mode="before")
     @classmethod
     def _amp_none(cls, value: Any) -> Any:
@@ -221,7 +237,7 @@ def format_validation_error(exc: ValidationError, source: str) -> str:
     for err in exc.errors():
         where = ".".join(str(p) for p in err["loc"]) or "config"
         flag = "--" + where.replace("_", "-") if err["loc"] else where
-        msg = err["msg"]
+        msg = err["msg"].removeprefix("Value error, ")
         if err["type"] == "extra_forbidden":
             from difflib import get_close_matches
 
