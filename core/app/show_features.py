@@ -97,9 +97,17 @@ def features_figure(features: list[Any], infos: list[dict[str, Any]], x: Any, dc
         row[0].text(-0.08, 0.5, f"level {level}\n{fmap.shape[0]} ch, stride {info.get('reduction')}\n"
                     f"{fmap.shape[1]}x{fmap.shape[2]}\n{info.get('module')}", transform=row[0].transAxes,
                     ha="right", va="center", fontsize=8)
-        for c in range(min(cols - 1, fmap.shape[0])):
-            row[c + 1].imshow(fmap[c].numpy(), cmap="viridis", interpolation="nearest")
-            row[c + 1].set_title(f"ch {c}", fontsize=8)
+        shown_maps = fmap[: min(cols - 1, fmap.shape[0])]
+        level_lo, level_hi = float(shown_maps.min()), float(shown_maps.max())
+        for c, channel in enumerate(shown_maps):
+            lo, hi = float(channel.min()), float(channel.max())
+            if hi > lo:  # each channel on its own colour scale, so its pattern shows
+                row[c + 1].imshow(channel.numpy(), cmap="viridis", interpolation="nearest")
+                row[c + 1].set_title(f"ch {c}", fontsize=8)
+            else:  # a flat map (e.g. 1x1): coloured against the level's other channels, value in the title
+                row[c + 1].imshow(channel.numpy(), cmap="viridis", interpolation="nearest",
+                                  vmin=level_lo, vmax=level_hi if level_hi > level_lo else level_lo + 1)
+                row[c + 1].set_title(f"ch {c} = {lo:.3g}", fontsize=8)
     if title:
         fig.suptitle(title, fontsize=11)
     return fig

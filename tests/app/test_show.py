@@ -82,3 +82,18 @@ def test_feature_maps_errors(picture, tmp_path, capsys):
     assert "neither a run directory" in capsys.readouterr().err
     with pytest.raises(Exception, match="channels must be >= 1"):
         render_feature_maps("resnet10t", picture, tmp_path / "x.png", max_channels=0)
+
+
+def test_flat_feature_maps_are_coloured_against_their_level_with_the_value_shown():
+    """A 1x1 level (every deep level at a small input) must not draw every channel the same dark square."""
+    import torch
+
+    from pimm.core.app.show_features import features_figure
+
+    values = torch.tensor([0.0, 1.5, 3.0]).view(1, 3, 1, 1)
+    dc = {"mean": (0.5, 0.5, 0.5), "std": (0.5, 0.5, 0.5)}
+    fig = features_figure([values], [{"reduction": 32, "module": "layer4"}], torch.zeros(1, 3, 8, 8), dc, 3)
+    axes = fig.axes[1:4]
+    colours = [tuple(ax.get_images()[0].to_rgba(ax.get_images()[0].get_array())[0, 0]) for ax in axes]
+    assert len(set(colours)) == 3, colours
+    assert [ax.get_title() for ax in axes] == ["ch 0 = 0", "ch 1 = 1.5", "ch 2 = 3"]
