@@ -13,6 +13,7 @@ from .._lazy import lazy_exports
 _LAZY: dict[str, str] = {
     "RunLogger": ".base",
     "CONSOLE_LOGGER": ".base",
+    "csv_cell": ".base",
     "RunLoggers": ".run_loggers",
     "parse_logger_names": ".run_loggers",
     "check_requirements": ".run_loggers",

@@ -2,10 +2,12 @@
 
 from __future__ import annotations
 
+import math
+
 from pathlib import Path
 from typing import Any
 
-__all__ = ["RunLogger", "CONSOLE_LOGGER"]
+__all__ = ["RunLogger", "CONSOLE_LOGGER", "csv_cell"]
 
 #: The stdlib logger through which ``pimm train`` prints its own lines (the run header, notes,
 #: results); a logger that records "everything printed" attaches a handler to it.
@@ -38,3 +40,12 @@ class RunLogger:
 
     def close(self, error: BaseException | None = None) -> None:
         """Flush and release files; ``error`` is set when the run failed."""
+
+
+def csv_cell(value: Any) -> Any:
+    """A metric as a CSV cell: '' for None or NaN, floats to 6 significant digits, anything else as is."""
+    if value is None or (isinstance(value, float) and math.isnan(value)):
+        return ""
+    if isinstance(value, float):
+        return f"{value:.6g}"
+    return value

@@ -10,6 +10,7 @@ from pathlib import Path
 from typing import Any
 
 from pimm.core.logger import RunLogger
+from pimm.core.logger.base import csv_cell as _cell
 
 __all__ = ["CsvLogger", "JsonlLogger"]
 
@@ -27,13 +28,6 @@ def _replace(path: Path, text: str) -> None:
     tmp.write_text(text)
     os.replace(tmp, path)
 
-
-def _cell(value: Any) -> Any:
-    if value is None or (isinstance(value, float) and math.isnan(value)):
-        return ""
-    if isinstance(value, float):
-        return f"{value:.6g}"
-    return value
 
 
 class CsvLogger(RunLogger):

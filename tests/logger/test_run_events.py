@@ -13,7 +13,7 @@ from pimm.core.app.train.launch import run_training
 from pimm.core.app.train.run_events import HookError
 from pimm.core.errors import ConfigError
 
-from conftest import run_options  # noqa: E402  (tests/logger/conftest.py)
+from logger_helpers import run_options
 
 
 class Recorder:

@@ -12,6 +12,8 @@ import math
 from pathlib import Path
 from typing import Any
 
+from ...logger.base import csv_cell as _cell
+
 __all__ = ["COLUMNS", "Average", "topk_correct", "MetricsFile", "read_metrics"]
 
 COLUMNS: tuple[str, ...] = ("epoch", "train_loss", "train_top1", "val_loss", "val_top1", "val_top5", "lr",
@@ -74,13 +76,6 @@ class MetricsFile:
             for r in rows:
                 writer.writerow({k: r.get(k, "") for k in COLUMNS})
 
-
-def _cell(value: Any) -> Any:
-    if value is None or (isinstance(value, float) and math.isnan(value)):
-        return ""
-    if isinstance(value, float):
-        return f"{value:.6g}"
-    return value
 
 
 def read_metrics(path: str | Path) -> list[dict[str, Any]]:
