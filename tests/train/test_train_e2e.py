@@ -47,7 +47,10 @@ def test_tar_run_with_mixup_and_accumulation(tiny_tar: Path, tmp_path: Path) -> 
 
 
 def test_bf16_autocast_and_channels_last(tiny_folder: Path, tmp_path: Path) -> None:
-    result = _train(**tiny_options(tiny_folder, tmp_path, epochs=1, amp="bf16", channels_last=True, lr=0.01))
+    # 64 px, not the usual 16: torch's CPU bf16 backward of a stride-2 conv on a 1x1 map (layer4 at 16 px)
+    # gives non-reproducible, huge gradients, which the run now rightly stops on (see fast_defaults.py)
+    result = _train(**tiny_options(tiny_folder, tmp_path, epochs=1, amp="bf16", channels_last=True, lr=0.01,
+                                   input_size=64))
     assert result.epochs_done == 1 and result.history[0]["train_loss"] < 5
 
 
