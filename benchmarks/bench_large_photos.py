@@ -24,7 +24,7 @@ import tempfile
 import time
 from pathlib import Path
 
-from common import Case
+from common import Case, timm_python as _timm_python
 
 N_IMAGES = 16
 SIZE = (4000, 3000)
@@ -69,15 +69,6 @@ def photo_folder() -> Path:
         Image.fromarray(arr).save(root / "photos" / f"{k:03d}.jpg", quality=90)
     done.touch()
     return root
-
-
-def _timm_python() -> str | None:
-    if importlib.util.find_spec("timm") is not None:
-        return sys.executable
-    for candidate in (os.environ.get("PIMM_TIMM_PYTHON"), "/tmp/timmvenv/bin/python"):
-        if candidate and Path(candidate).exists():
-            return candidate
-    return None
 
 
 def _timm_img_s(python: str, root: Path) -> tuple[float, float]:

@@ -39,7 +39,7 @@ import sys
 import tempfile
 from pathlib import Path
 
-from common import Case
+from common import Case, timm_python as _timm_python
 
 FULL = os.environ.get("PIMM_BENCH_FULL") == "1"
 CLASSES = ("red", "green", "blue", "yellow")
@@ -113,15 +113,6 @@ out["val_img_s"] = seen / (time.perf_counter() - start)
 out["top1"] = 100.0 * correct / seen
 print(json.dumps(out))
 """
-
-
-def _timm_python() -> str | None:
-    if importlib.util.find_spec("timm") is not None:
-        return sys.executable
-    for candidate in (os.environ.get("PIMM_TIMM_PYTHON"), "/tmp/timmvenv/bin/python"):
-        if candidate and Path(candidate).exists():
-            return candidate
-    return None
 
 
 def jpeg_folder(image_size: int) -> Path:

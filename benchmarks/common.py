@@ -2,8 +2,12 @@
 
 from __future__ import annotations
 
+import importlib.util
+import os
+import sys
 from collections.abc import Callable
 from dataclasses import dataclass
+from pathlib import Path
 
 
 @dataclass(frozen=True)
@@ -21,3 +25,14 @@ class Case:
     repeats: int = 5
     fresh_process: bool = False
     higher_is_better: bool = False
+
+
+def timm_python() -> str | None:
+    """An interpreter that can import timm for the side-by-side cases: this one when timm is importable,
+    else ``$PIMM_TIMM_PYTHON`` or a scratch venv at /tmp/timmvenv; None when there is none."""
+    if importlib.util.find_spec("timm") is not None:
+        return sys.executable
+    for candidate in (os.environ.get("PIMM_TIMM_PYTHON"), "/tmp/timmvenv/bin/python"):
+        if candidate and Path(candidate).exists():
+            return candidate
+    return None
