@@ -14,7 +14,6 @@ The images are generated once into ``$PIMM_BENCH_CACHE`` (default: the temp dir)
 
 from __future__ import annotations
 
-import importlib.util
 import json
 import os
 import random

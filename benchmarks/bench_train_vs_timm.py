@@ -31,7 +31,6 @@ Run: ``python benchmarks/run.py --only train_vs_timm`` or ``python benchmarks/be
 
 from __future__ import annotations
 
-import importlib.util
 import json
 import os
 import subprocess
