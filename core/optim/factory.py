@@ -127,6 +127,8 @@ def create_optimizer(
     Arguments: ``lr`` (if given), the spec's registry defaults, ``momentum`` (only for
     optimizers with momentum), ``eps``/``betas`` dropped where the optimizer has none,
     ``foreach`` (if given), then ``kwargs``, all validated by the optimizer's options model.
+    Optimizers tagged ``"fused"`` get ``fused=True`` when no path was chosen and the parameters
+    allow it (:mod:`pimm.core.optim.fused`).
     ``lookahead_<name>`` wraps the result in :class:`Lookahead`.
     """
     name, use_lookahead = parse_optimizer_name(opt)
@@ -180,7 +182,16 @@ def create_optimizer(
             for group in params:
                 group.setdefault("lr", base_lr * group["lr_scale"])
 
+    fused_default = None
+    if "fused" in spec.tags:  # torch's fused kernel where it computes the same rule (see .fused)
+        from .fused import mark_fused_default, use_fused_default
+
+        fused_default = use_fused_default(opt_args, params)
+        if fused_default:
+            opt_args["fused"] = True
     optimizer = create_entry(entry, params, **opt_args)
+    if fused_default is not None:
+        mark_fused_default(optimizer, fused_default)
     _guard_state_dict_loading(optimizer)
     if use_lookahead:
         from .lookahead import Lookahead

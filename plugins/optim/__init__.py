@@ -93,6 +93,11 @@ _TABLE: dict[str, tuple] = {
 _ALIASES: dict[str, tuple[str, ...]] = {"sgd": ("nesterov",), "sgdw": ("nesterovw",)}
 
 
+#: The torch.optim classes with a fused kernel on CPU and CUDA: their specs carry the "fused" tag, so
+#: the factory builds them with ``fused=True`` where the parameters allow it (pimm.core.optim.fused).
+_FUSED_TARGETS = frozenset({"torch.optim:SGD", "torch.optim:Adam", "torch.optim:AdamW", "torch.optim:Adagrad"})
+
+
 @hookimpl
 def pimm_optimizers() -> list[OptimizerSpec]:
     """The builtin optimizers, one spec per factory name."""
@@ -110,6 +115,8 @@ def pimm_optimizers() -> list[OptimizerSpec]:
             tags.add("cautious")
         if target.endswith(":SGDP"):  # lr has no default (as in timm): a group lr or lr=... is needed
             tags.add("no-default-construct")
+        if target in _FUSED_TARGETS:
+            tags.add("fused")
         specs.append(OptimizerSpec(
             name=name, target=target, options=options, aliases=_ALIASES.get(name, ()),
             tags=frozenset(tags), summary=summary, has_momentum=momentum, has_betas=betas,

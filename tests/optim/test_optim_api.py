@@ -112,11 +112,14 @@ def test_torch_backed_defaults_print_as_torch(name):
 
 
 def test_sgd_repr_matches_torch():
+    """The repr is torch's, and shows pimm's fused default (what torch gives only with fused=True)."""
     p = [nn.Parameter(torch.zeros(2))]
     ours = repr(create_optimizer(p, "sgd", lr=0.1))
-    theirs = repr(torch.optim.SGD(p, lr=0.1, momentum=0.9, nesterov=True, weight_decay=0.0))
+    theirs = repr(torch.optim.SGD(p, lr=0.1, momentum=0.9, nesterov=True, weight_decay=0.0, fused=True))
     assert ours == theirs
-    assert "dampening: 0\n" in ours
+    assert "dampening: 0\n" in ours and "fused: True\n" in ours
+    ours = repr(create_optimizer(p, "sgd", lr=0.1, foreach=False))
+    assert ours == repr(torch.optim.SGD(p, lr=0.1, momentum=0.9, nesterov=True, weight_decay=0.0, foreach=False))
 
 
 BAD = {"betas": [(1.0, 0.9), (0.9, -0.1)], "eps": [-1e-8], "momentum": [-0.5], "weight_decay": [-1e-4],
