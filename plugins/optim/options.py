@@ -50,7 +50,8 @@ _DESCRIPTIONS: dict[str, str] = {
     "maximize": "Maximize the objective instead of minimizing it.",
     "foreach": "Multi-tensor (torch._foreach) path: True/False force it; None chooses by device.",
     "differentiable": "Let autograd differentiate through the step (torch.optim option).",
-    "fused": "Use torch's fused kernel where available (torch.optim option).",
+    "fused": "torch's fused kernel: True/False force it; None: create_optimizer picks it when foreach is not "
+             "given and every parameter is a float tensor on CPU/CUDA (torch alone would not).",
     "capturable": "Keep the step count on device so the step is CUDA-graph capturable (torch.optim option).",
     "betas": "Coefficients of the running averages of the gradient and of its square.",
     "eps": "Term added for numerical stability (see the optimizer's rule for where).",
