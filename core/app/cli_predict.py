@@ -30,7 +30,8 @@ def _cmd_predict(args: argparse.Namespace) -> int:
         torch.set_num_threads(args.threads)
     device = pick_device(args.device, dist_info())
     results = predict(src.model, images, top_k=args.top_k, tta=args.tta, batch_size=args.batch_size,
-                      device=str(device), amp=args.amp, channels_last=args.channels_last)
+                      device=str(device), amp=args.amp, channels_last=args.channels_last,
+                      fold_bn=args.fold_bn)
     if args.out:
         path = write_predictions(results, args.out, overwrite=args.overwrite)
         print(f"wrote {len(results)} predictions to {path}")
@@ -67,4 +68,7 @@ def _add_predict(sub: argparse._SubParsersAction) -> None:
     p.add_argument("--channels-last", action="store_true", default=None,
                    help="channels-last memory format (default: on for conv nets)")
     p.add_argument("--no-channels-last", action="store_false", dest="channels_last", help="keep NCHW")
+    p.add_argument("--no-fold-bn", action="store_false", dest="fold_bn",
+                   help="run the model as it is (default: batch norms folded into the convolutions that feed them, "
+                   "outputs equal up to fp32 rounding)")
     p.set_defaults(func=_cmd_predict)

@@ -220,6 +220,9 @@ def _add_validate(sub: argparse._SubParsersAction) -> None:
                    help="channels-last memory format (default: on for conv nets)")
     p.add_argument("--no-channels-last", action="store_false", dest="channels_last", help="keep NCHW")
     p.add_argument("--no-tf32", action="store_false", dest="tf32", default=None, help="no TF32 on CUDA")
+    p.add_argument("--no-fold-bn", action="store_false", dest="fold_bn", default=None,
+                   help="evaluate the model as it is (default: batch norms folded into the convolutions that feed "
+                   "them, outputs equal up to fp32 rounding)")
     p.add_argument("--workers", "-j", type=int, help="DataLoader workers (default: a few per process)")
     p.add_argument("--threads", type=int, help="torch threads per process")
     p.add_argument("--device", help="auto, cpu, cuda, cuda:N")

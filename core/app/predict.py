@@ -120,12 +120,14 @@ def _load_rgb(path: Path) -> Any:
 
 def predict(model: Any, images: list[Path], top_k: int = 5, tta: str = "none", batch_size: int = 32,
             device: str = "cpu", skip_unreadable: bool = True, amp: str = "none",
-            channels_last: bool | None = None) -> list[Prediction]:
+            channels_last: bool | None = None, fold_bn: bool = False) -> list[Prediction]:
     """Top-``top_k`` predictions for each of ``images`` (``tta``: none, flip or crops).
 
     ``amp`` / ``channels_last`` as for ``pimm train``: 'auto' / None pick the fastest safe setting for
     the device and model (:mod:`pimm.core.app.train.fast_defaults`; ``pimm predict`` passes 'auto');
-    this function's default is fp32 ('none'), whose probabilities equal the model's own.
+    this function's default is fp32 ('none'), whose probabilities equal the model's own. With ``fold_bn``
+    (``pimm predict``'s default) a copy of the model with its batch norms folded into the convolutions that
+    feed them does the work (:mod:`pimm.core.app.train.bn_folding`); ``model`` itself is not changed.
 
     Unreadable files are skipped with a notice on stderr when ``skip_unreadable`` (an error
     otherwise); when none is readable that is an error.
@@ -148,12 +150,18 @@ def predict(model: Any, images: list[Path], top_k: int = 5, tta: str = "none", b
     names = _label_names(model, num_classes)
     k = min(top_k, num_classes)
     model = model.to(device).eval()
+    from .train.bn_folding import fold_for_eval
     from .train.fast_defaults import apply_plan, plan_speed, probe_plan
     from .train.loop import autocast_context
 
     run_on = torch.device(device)
-    plan = probe_plan(model, plan_speed(run_on, model, amp, channels_last), run_on, tuple(dc["input_size"]),
-                      train=False)
+    plan = plan_speed(run_on, model, amp, channels_last)
+    if fold_bn:
+        import copy
+
+        model = copy.deepcopy(model)  # the caller's model keeps its batch norms
+        fold_for_eval(model, plan, True, tuple(dc["input_size"]))
+    plan = probe_plan(model, plan, run_on, tuple(dc["input_size"]), train=False)
     apply_plan(model, plan, run_on)
     for notice in plan.notices:
         print(f"pimm predict: {notice}", file=sys.stderr)

@@ -41,6 +41,7 @@ class SpeedPlan:
     channels_last: bool = False
     tf32: bool = False
     fused_optimizer: bool = False
+    fold_bn: int = 0  # eval only: conv + batch-norm pairs folded (bn_folding.py)
     reasons: dict[str, str] = field(default_factory=dict)
     notices: list[str] = field(default_factory=list)
 
@@ -52,12 +53,14 @@ class SpeedPlan:
             parts.append("TF32")
         if self.fused_optimizer:
             parts.append("fused optimizer")
+        if self.fold_bn:
+            parts.append(f"{self.fold_bn} batch norms folded")
         return "speed: " + ", ".join(parts)
 
     def as_dict(self) -> dict[str, Any]:
         """The settings and reasons, for the run's saved config."""
         return {"amp": self.amp, "channels_last": self.channels_last, "tf32": self.tf32,
-                "fused_optimizer": self.fused_optimizer, "reasons": dict(self.reasons)}
+                "fused_optimizer": self.fused_optimizer, "fold_bn": self.fold_bn, "reasons": dict(self.reasons)}
 
 
 def _linux_cpu_flags(cpuinfo: Path = Path("/proc/cpuinfo")) -> set[str]:

@@ -47,6 +47,8 @@ class ValidateConfig(BaseModel):
                                                          "the device has it natively; none: fp32).")
     channels_last: Optional[bool] = Field(None, description="Channels-last memory format (default: on for conv nets).")
     tf32: Optional[bool] = Field(None, description="TF32 on CUDA (default: on for Ampere and newer).")
+    fold_bn: bool = Field(True, description="Fold each batch norm into the convolution that feeds it before "
+                          "evaluating (outputs equal up to fp32 rounding; --no-fold-bn evaluates the model as is).")
     workers: Optional[int] = Field(None, ge=0, description="DataLoader workers.")
     threads: Optional[int] = Field(None, ge=1, description="torch threads per process.")
     device: str = Field("auto", description="auto, cpu, cuda, cuda:N, mps.")
@@ -102,9 +104,11 @@ def _validate(cfg: ValidateConfig) -> dict[str, Any]:
         dc = setup.data_config_for(_Overrides(cfg), model, use_test_size=cfg.use_test_size and not cfg.use_train_size)
         dataset.transform = setup.eval_transform(dc)
         model.to(device).eval()
+        from .bn_folding import fold_for_eval
         from .fast_defaults import apply_plan, plan_speed, probe_plan
 
         plan = plan_speed(device, model, cfg.amp, cfg.channels_last, cfg.tf32)
+        fold_for_eval(model, plan, cfg.fold_bn, tuple(dc["input_size"]))
         plan = probe_plan(model, plan, device, tuple(dc["input_size"]), train=False)
         apply_plan(model, plan, device)
         workers = cfg.workers if cfg.workers is not None else setup.default_workers(info)
@@ -116,6 +120,7 @@ def _validate(cfg: ValidateConfig) -> dict[str, Any]:
             for notice in plan.notices:
                 print(notice, flush=True)
             print(f"  {plan.banner()}", flush=True)
+        _warm_up(model, plan, device, min(cfg.batch_size, len(dataset)), tuple(dc["input_size"]))
         start = time.perf_counter()
         result = evaluate(model, loader.for_epoch(0), device, len(loader), num_classes, amp=plan.amp,
                           channels_last=plan.channels_last, show=info.is_main, label="validate",
@@ -137,6 +142,20 @@ def _validate(cfg: ValidateConfig) -> dict[str, Any]:
         return result
     finally:
         cleanup()
+
+
+def _warm_up(model: Any, plan: Any, device: Any, batch: int, input_size: tuple[int, ...]) -> None:
+    """One forward pass on a batch of zeros before the timed pass, as timm's validate.py does, so img/s is the
+    steady rate (the first pass also builds the CPU kernels' plans). Eval mode: no state changes."""
+    import torch
+
+    from .loop import autocast_context
+
+    x = torch.zeros(max(1, batch), *input_size, device=device)
+    if plan.channels_last:
+        x = x.contiguous(memory_format=torch.channels_last)
+    with torch.no_grad(), autocast_context(device, plan.amp):
+        model(x)
 
 
 def _report(result: dict[str, Any], cfg: ValidateConfig) -> None:
