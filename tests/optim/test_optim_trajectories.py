@@ -127,6 +127,8 @@ CASES = [
     ("madgradw", "madgradw", dict(lr=1e-2, weight_decay=1e-2), P.ref_madgrad,
      dict(lr=1e-2, weight_decay=1e-2, decoupled=True)),
     ("madgrad-nomomentum", "madgrad", dict(lr=1e-2, momentum=0.0), P.ref_madgrad, dict(lr=1e-2, momentum=0.0)),
+    ("madgrad-nomomentum-wd", "madgrad", dict(lr=1e-2, momentum=0.0, weight_decay=1e-2), P.ref_madgrad,
+     dict(lr=1e-2, momentum=0.0, weight_decay=1e-2)),
     ("novograd", "novograd", dict(lr=1e-2, weight_decay=1e-2, grad_averaging=True), P.ref_novograd,
      dict(lr=1e-2, weight_decay=1e-2, grad_averaging=True)),
     ("novograd-decoupled", "novograd", dict(lr=1e-2, weight_decay=1e-2, decoupled_decay=True), P.ref_novograd,
