@@ -66,21 +66,23 @@ class Adan(PimmOptimizer):
         lr, wd, eps = group["lr"], group["weight_decay"], group["eps"]
         step_m, step_d, bc3_sqrt = self._scalars(group)
         m, n, d = state["exp_avg"], state["exp_avg_sq"], state["exp_avg_diff"]
-        prev = self._prev(group, state, grad)
-        work = torch.sub(grad, prev, out=self._scratch(grad))  # Δ
+        # the previous gradient's buffer is the work buffer (Δ, then u, then the denominator) and
+        # takes the new gradient last: every pass but one runs in place, none allocates
+        work = self._prev(group, state, grad)
+        torch.sub(grad, work, out=work)  # Δ
         m.lerp_(grad, 1.0 - beta1)
         d.lerp_(work, 1.0 - beta2)
         torch.add(grad, work, alpha=beta2, out=work)  # u = g + β2·Δ
         n.mul_(beta3).addcmul_(work, work, value=1.0 - beta3)
         # x/(sqrt(n)/c + eps) = c·x/(sqrt(n) + eps·c) with c = sqrt(1 - β3^t)
         denom = torch.sqrt(n, out=work).add_(eps * bc3_sqrt)
-        prev.copy_(grad)
         if group["no_prox"] and wd != 0:
             p.mul_(1.0 - lr * wd)
         p.addcdiv_(cautious(m, grad) if group.get("caution") else m, denom, value=-step_m * bc3_sqrt)
         p.addcdiv_(d, denom, value=-step_d * bc3_sqrt)
         if not group["no_prox"] and wd != 0:
             p.div_(1.0 + lr * wd)
+        work.copy_(grad)
 
     def _multi(self, group: dict[str, Any], params: list[torch.Tensor], grads: list[torch.Tensor],
                states: list[dict[str, Any]], ctx: Any) -> None:
