@@ -214,6 +214,16 @@ class PimmOptimizer(Optimizer):
         for p, g, s in zip(params, grads, states):
             self._single(group, p, g, s, ctx)
 
+    def _fused(self, group: dict[str, Any], params: list[torch.Tensor], grads: list[torch.Tensor],
+               states: list[dict[str, Any]], ctx: Any) -> bool:
+        """Step the whole group with one of torch's fused kernels; return False to decline.
+
+        Called first when the group leaves the path to pimm (``foreach`` is None). A subclass
+        whose rule some fused kernel computes exactly overrides this (e.g. SGDW: decoupled decay,
+        then torch's fused SGD step); the default declines.
+        """
+        return False
+
     @torch.no_grad()
     def step(self, closure: Callable[[], Any] | None = None) -> Any:
         """Perform one optimization step; ``closure`` re-evaluates the model and returns the loss."""
@@ -244,6 +254,8 @@ class PimmOptimizer(Optimizer):
                 if not state:
                     self._init_state(group, p, state)
                 states.append(state)
+            if group.get("foreach") is None and self._fused(group, params, grads, states, ctx):
+                continue
             if self.supports_multi_tensor and use_multi_tensor(group.get("foreach"), params):
                 buckets: dict[tuple[Any, ...], list[int]] = {}
                 for i, p in enumerate(params):

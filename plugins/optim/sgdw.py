@@ -5,8 +5,10 @@ from __future__ import annotations
 from typing import Any
 
 import torch
+from torch.optim.sgd import sgd
 
 from pimm.core.errors import OptionsError
+from pimm.core.optim.fused import fused_eligible
 
 from ._base import PimmOptimizer, cautious, cautious_, check_range, decay_lr, momentum_
 
@@ -24,6 +26,10 @@ class SGDW(PimmOptimizer):
     ``corrected_weight_decay`` decays with ``lr²/peak_lr`` (factory 'sgdc').
 
     Defaults: lr=1e-3, momentum=0 (factory 0.9), nesterov=False (factory 'sgdw' True). No eps.
+
+    Path: with ``foreach=None`` (the default) the decay is one pass and the rest is torch's fused
+    SGD kernel, on CPU and CUDA alike (about 2x the per-tensor path on a CPU); ``foreach=False``
+    takes pimm's per-tensor path, ``foreach=True`` its multi-tensor path.
     """
 
     state_keys = frozenset({"momentum_buffer"})
@@ -64,6 +70,37 @@ class SGDW(PimmOptimizer):
             else:
                 grad = buf
         p.add_(grad, alpha=-lr)
+
+    def _fused(self, group: dict[str, Any], params: list[torch.Tensor], grads: list[torch.Tensor],
+               states: list[dict[str, Any]], ctx: Any) -> bool:
+        """``p *= 1 - lr·wd``, then torch's fused SGD kernel (no decay): the same rule in two passes.
+
+        torch's kernel copies the gradient into a new momentum buffer on its first step and then
+        takes ``buf = μ·buf + (1-dampening)·g``, ``g + μ·buf`` (nesterov) or ``buf`` as the step,
+        exactly this optimizer's rule. Declined with ``caution`` and for tensors the kernel
+        cannot take (not floating point, not on CPU/CUDA).
+        """
+        if group.get("caution") or not fused_eligible(params):
+            return False
+        lr, wd, momentum = group["lr"], group["weight_decay"], group["momentum"]
+        if wd != 0:
+            torch._foreach_mul_(params, 1.0 - decay_lr(group) * wd)
+        settings = dict(weight_decay=0.0, momentum=momentum, lr=lr, dampening=group["dampening"],
+                        nesterov=group["nesterov"], maximize=group["maximize"])
+        if momentum == 0:
+            sgd(params, grads, [None] * len(params), fused=True, **settings)
+            return True
+        old = [i for i, s in enumerate(states) if "momentum_buffer" in s]
+        new = [i for i, s in enumerate(states) if "momentum_buffer" not in s]
+        if old:  # the kernel treats a call as a first step only when no buffer exists yet
+            sgd([params[i] for i in old], [grads[i] for i in old],
+                [states[i]["momentum_buffer"] for i in old], fused=True, **settings)
+        if new:
+            bufs: list[torch.Tensor | None] = [None] * len(new)
+            sgd([params[i] for i in new], [grads[i] for i in new], bufs, fused=True, **settings)
+            for i, buf in zip(new, bufs):
+                states[i]["momentum_buffer"] = buf
+        return True
 
     def _multi(self, group: dict[str, Any], params: list[torch.Tensor], grads: list[torch.Tensor],
                states: list[dict[str, Any]], ctx: Any) -> None:

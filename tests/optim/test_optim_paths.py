@@ -37,6 +37,36 @@ def test_multi_tensor_equals_per_tensor(name):
         torch.testing.assert_close(b, a, rtol=1e-6, atol=1e-6)
 
 
+def test_sgdw_default_takes_the_fused_kernel_and_equals_per_tensor():
+    """A parameter whose first gradient comes late gets its buffer from the kernel's first step."""
+    def run(foreach):
+        params = _params()
+        opt = core.create("optimizer", "sgdw", params, lr=0.1, momentum=0.9, weight_decay=1e-2, nesterov=True,
+                          foreach=foreach)
+        gen = torch.Generator().manual_seed(1)
+        for step in range(4):
+            for i, p in enumerate(params):
+                p.grad = None if (i == 1 and step == 0) else torch.randn(p.shape, generator=gen)
+            opt.step()
+        return opt, params
+
+    (fused, a), (_, b) = run(None), run(False)
+    assert all("momentum_buffer" in fused.state[p] for p in a)
+    for x, y in zip(a, b):
+        torch.testing.assert_close(x, y, rtol=1e-6, atol=1e-7)
+
+
+def test_sgdw_fused_path_is_declined_for_caution_and_complex():
+    from pimm.plugins.optim.sgdw import SGDW
+
+    p = torch.zeros(3, requires_grad=True)
+    opt = SGDW([p], lr=0.1, momentum=0.9, caution=True)
+    p.grad = torch.ones(3)
+    assert opt._fused(opt.param_groups[0], [p], [p.grad], [{}], None) is False
+    meta = torch.zeros(3, device="meta")
+    assert SGDW([meta], lr=0.1)._fused({"caution": False}, [meta], [meta], [{}], None) is False
+
+
 def test_default_path_is_per_tensor_on_cpu_and_multi_tensor_on_cuda():
     cpu = [torch.zeros(2)]
     assert use_multi_tensor(None, cpu) is False

@@ -149,15 +149,18 @@ CASES = [
 ]
 
 
-@pytest.mark.parametrize("foreach", [False, True], ids=["per-tensor", "multi-tensor"])
+@pytest.mark.parametrize("foreach", [False, True, None], ids=["per-tensor", "multi-tensor", "default"])
 @pytest.mark.parametrize("case", CASES, ids=[c[0] for c in CASES])
 def test_trajectory_fp32(case, foreach):
+    """Every path: per-tensor, multi-tensor, and the default (fused kernels where pimm picks them)."""
     _, name, options, ref, ref_kwargs = case
     fields = core.get_spec("optimizer", name).options.model_fields
     if foreach and "foreach" not in fields:
         pytest.skip("no multi-tensor path")
+    if foreach is None and "foreach" not in fields:
+        pytest.skip("one path only: the per-tensor case covers it")
     params, grads = make_problem()
-    opts = dict(options, foreach=foreach) if "foreach" in fields else options
+    opts = dict(options, foreach=foreach) if "foreach" in fields and foreach is not None else options
     got = run_impl(by_name(name, **opts), params, grads)
     assert_close(got, ref(params, grads, **ref_kwargs))
 
