@@ -2,10 +2,16 @@
 
 Each case builds the resnet50 parameter list once (shapes from torchvision's resnet50), gives it
 fixed random gradients, runs a warm-up step and times further steps; the figure is ms per step.
-With timm importable (run with PYTHONPATH pointing at it) the same step of timm's optimizer is
-timed side by side, in both its foreach and loop modes, and the best is reported. The peak extra
-memory of one step (temporaries the update allocates beyond parameters, gradients and state) is
-measured for both with a torch dispatch mode that tracks every tensor an op allocates.
+pimm is timed as a user gets it: ``create_optimizer`` with no path option. With timm importable
+(run with PYTHONPATH pointing at it) the same step of timm's optimizer is timed side by side, in
+both modes its factory chooses between (foreach and loop), and the best is reported as "timm".
+The peak extra memory of one step (temporaries the update allocates beyond parameters, gradients
+and state) is measured for both with a torch dispatch mode that tracks every tensor an op allocates.
+
+pimm's default for the torch.optim classes with a fused kernel (sgd, momentum, adam, adamw,
+adagrad) is that kernel (see ``pimm.core.optim.fused``); timm builds them unfused unless told. For
+these names the table adds, honestly, a third figure: timm's factory given ``fused=True`` by hand,
+i.e. pimm's default is what a timm user gets only by passing ``fused=True``.
 
 Run: ``PYTHONPATH=<dir with timm 1.0.31> python benchmarks/bench_optim.py [--threads N] [names]``
 (e.g. ``pip install --target /tmp/timm_opt --no-deps timm==1.0.31``; timm is never a dependency).
@@ -33,7 +39,10 @@ except ImportError:
 # factory name -> (pimm kwargs, timm class name, timm kwargs)
 OPTIMIZERS: dict[str, tuple[dict[str, Any], str | None, dict[str, Any]]] = {
     "sgd": ({"lr": 0.1}, None, {}),
+    "momentum": ({"lr": 0.1}, None, {}),
+    "adam": ({"lr": 1e-3}, None, {}),
     "adamw": ({"lr": 1e-3}, None, {}),
+    "adagrad": ({"lr": 1e-2}, None, {}),
     "nadam": ({"lr": 1e-3}, None, {}),
     "radam": ({"lr": 1e-3}, None, {}),
     "rmsproptf": ({"lr": 1e-3}, "RMSpropTF", {"lr": 1e-3, "alpha": 0.9, "momentum": 0.9}),
@@ -81,6 +90,8 @@ OPTIMIZERS: dict[str, tuple[dict[str, Any], str | None, dict[str, Any]]] = {
 }
 #: The optimizers of the issue's geometric-mean target.
 GEOMEAN_SET = ("lamb", "adamp", "sgdp", "rmsproptf", "adabelief", "madgrad", "adan")
+#: torch.optim classes with a fused kernel (pimm's default for them): timm is also timed with fused=True.
+FUSED_TORCH = ("sgd", "momentum", "adam", "adamw", "adagrad")
 
 _SHAPES: list[tuple[int, ...]] | None = None
 
@@ -130,6 +141,15 @@ def build_pimm(name: str, foreach: bool | None = None) -> Any:
     if foreach is not None:
         kwargs["foreach"] = foreach
     return create_optimizer(make_params(), name, **kwargs)
+
+
+def build_timm_fused(name: str) -> Any | None:
+    """timm's factory for a torch.optim name given ``fused=True`` by hand (None without timm)."""
+    if timm_optim is None or name not in FUSED_TORCH:
+        return None
+    from timm.optim import create_optimizer_v2
+
+    return create_optimizer_v2(make_params(), name, fused=True, **OPTIMIZERS[name][0])
 
 
 def build_timm(name: str) -> list[Any]:
@@ -204,17 +224,22 @@ def measure(name: str, rounds: int = 4) -> dict[str, float]:
     """Best ms per step of pimm and of timm's best mode, timed in alternation (fair under load)."""
     ours = build_pimm(name)
     theirs = build_timm(name)
-    for opt in [ours, *theirs]:
+    fused = build_timm_fused(name)
+    extra = [] if fused is None else [fused]
+    timed = [ours, *theirs, *extra]
+    for opt in timed:
         opt.step()  # warm-up: state allocation
-    best = [float("inf")] * (1 + len(theirs))
+    best = [float("inf")] * len(timed)
     for _ in range(rounds):
-        for i, opt in enumerate([ours, *theirs]):
+        for i, opt in enumerate(timed):
             best[i] = min(best[i], _timed_step(opt))
     result = {"pimm": best[0], "pimm_mib": step_peak_memory(ours)}
     if theirs:
-        result["timm"] = min(best[1:])
+        result["timm"] = min(best[1:1 + len(theirs)])
         result["ratio"] = result["timm"] / result["pimm"]
         result["timm_mib"] = step_peak_memory(theirs[0])  # timm's CPU default mode (foreach resolves to False)
+    if extra:
+        result["timm_fused"] = best[-1]
     return result
 
 
@@ -283,9 +308,10 @@ def main() -> None:
         ours, ref = res["pimm"], res.get("timm")
         rows.append((name, ours, ref))
         ratio = f"{ref / ours:5.2f}x" if ref else "  n/a"
+        fused = f"   (timm fused=True by hand {res['timm_fused']:6.1f} ms)" if "timm_fused" in res else ""
         print(f"{name:11s} pimm {ours:7.1f} ms   timm {ref if ref else float('nan'):7.1f} ms   {ratio}   "
               f"step peak extra memory: pimm {res['pimm_mib']:6.1f} MiB, "
-              f"timm {res.get('timm_mib', float('nan')):6.1f} MiB", flush=True)
+              f"timm {res.get('timm_mib', float('nan')):6.1f} MiB{fused}", flush=True)
     if torch.cuda.is_available():
         for name in args.names or OPTIMIZERS:
             if OPTIMIZERS[name][1] is None:
