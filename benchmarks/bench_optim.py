@@ -8,6 +8,15 @@ both modes its factory chooses between (foreach and loop), and the best is repor
 The peak extra memory of one step (temporaries the update allocates beyond parameters, gradients
 and state) is measured for both with a torch dispatch mode that tracks every tensor an op allocates.
 
+Allocator state: glibc returns large freed blocks to the system until a freed block raises its
+threshold (up to 32 MiB), so in a fresh process every step that allocates 9 MiB temporaries pays
+page faults again, and how much depends on what ran before in the process (rmsproptf measured
+1.34x alone and 2.44x as the 4th name of a list). A training process frees activations of every
+size each step, which raises the threshold for good; the bench therefore frees one 31 MiB block
+before timing (``warm_allocator``), for both sides alike, so each figure is what a step costs in
+training and no longer depends on the order of the names. ``--cold-allocator`` skips it (the
+figures this bench printed before; they favour whichever side allocates less).
+
 pimm's default for the torch.optim classes with a fused kernel (sgd, momentum, adam, adamw,
 adagrad) is that kernel (see ``pimm.core.optim.fused``); timm builds them unfused unless told. For
 these names the table adds, honestly, a third figure: timm's factory given ``fused=True`` by hand,
@@ -127,6 +136,25 @@ def make_params(device: str = "cpu") -> list[Any]:
 CLOCK: Callable[[], float] = time.process_time
 
 
+#: Whether measure() frees one large block first (see the module docstring); --cold-allocator clears it.
+WARM_ALLOCATOR = True
+_WARMED = False
+
+
+def warm_allocator() -> None:
+    """Allocate, touch and free one 31 MiB block: glibc then keeps freed blocks up to that size
+    instead of unmapping them, as it does in any training process (no effect elsewhere)."""
+    global _WARMED
+    if _WARMED or not WARM_ALLOCATOR:
+        return
+    import torch
+
+    block = torch.empty(31 * 2**20 // 4)
+    block.fill_(0.0)
+    del block
+    _WARMED = True
+
+
 def _timed_step(optimizer: Any) -> float:
     start = CLOCK()
     optimizer.step()
@@ -222,6 +250,7 @@ def step_peak_memory(optimizer: Any) -> float:
 
 def measure(name: str, rounds: int = 4) -> dict[str, float]:
     """Best ms per step of pimm and of timm's best mode, timed in alternation (fair under load)."""
+    warm_allocator()
     ours = build_pimm(name)
     theirs = build_timm(name)
     fused = build_timm_fused(name)
@@ -297,8 +326,11 @@ def main() -> None:
     parser.add_argument("--clock", choices=("process", "wall"), default="process",
                         help="process CPU time (robust on a shared machine) or wall time")
     parser.add_argument("--rounds", type=int, default=4, help="timed steps per optimizer (best is kept)")
+    parser.add_argument("--cold-allocator", action="store_true",
+                        help="skip the allocator warm-up: figures then depend on the order of the names")
     args = parser.parse_args()
-    global CLOCK
+    global CLOCK, WARM_ALLOCATOR
+    WARM_ALLOCATOR = not args.cold_allocator
     CLOCK = time.process_time if args.clock == "process" else time.perf_counter
     if args.threads:
         torch.set_num_threads(args.threads)
