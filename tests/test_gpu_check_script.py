@@ -1,0 +1,99 @@
+"""benchmarks/gpu_check.py, the prepared GPU script: its CPU dry run runs every part, and a failing part is
+recorded without stopping the others."""
+
+from __future__ import annotations
+
+import json
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+import pytest
+
+BENCH = Path(__file__).resolve().parents[1] / "benchmarks"
+sys.path.insert(0, str(BENCH))
+
+import gpu_check  # noqa: E402
+
+
+def test_cpu_dry_run_runs_every_part(tmp_path: Path) -> None:
+    out = tmp_path / "gpu_check.json"
+    start = time.perf_counter()
+    proc = subprocess.run([sys.executable, str(BENCH / "gpu_check.py"), "--device", "cpu", "--quick", "--out", str(out),
+                           "--work", str(tmp_path / "work")], capture_output=True, text=True, timeout=240)
+    elapsed = time.perf_counter() - start
+    assert proc.returncode == 0, proc.stdout[-3000:] + proc.stderr[-3000:]
+    data = json.loads(out.read_text())
+    assert data["dry_run"] is True and data.get("finished")
+    assert set(data["parts"]) == set(gpu_check.PARTS)
+    failed = {name: part for name, part in data["parts"].items() if part["status"] != "PASS"}
+    assert not failed, json.dumps(failed, indent=1)[:3000]
+    checks = [c for part in data["parts"].values() for c in part.get("checks", [])]
+    assert len(checks) >= 30 and all(c["ok"] for c in checks)
+    figures = data["parts"]["figure_randaugment"]["figures"]
+    assert figures["ratio"]["value"] > 0 and "cpu dry run" in figures["tensor_ms_per_image"]["how"]
+    assert "cpu dry run" in proc.stdout and "== summary" in proc.stdout
+    assert any(t["name"].startswith("RandAugment") for t in data["targets"])
+    assert elapsed < 120, f"the dry run took {elapsed:.0f}s"
+
+
+def _boom(ctx: gpu_check.Ctx) -> None:
+    ctx.report.check("a check before the failure", True, "kept in the JSON")
+    raise ZeroDivisionError("planted failure")
+
+
+def _slow(ctx: gpu_check.Ctx) -> None:
+    time.sleep(30)
+
+
+def test_failing_and_slow_parts_are_recorded_and_the_others_run(tmp_path: Path, monkeypatch: pytest.MonkeyPatch,
+                                                              capsys: pytest.CaptureFixture[str]) -> None:
+    monkeypatch.setitem(gpu_check.PARTS, "randaugment_device", _boom)
+    monkeypatch.setitem(gpu_check.PARTS, "optimizers_paths", _slow)
+    monkeypatch.setitem(gpu_check.PARTS_CAPS, "optimizers_paths", 1)
+    out = tmp_path / "r.json"
+    start = time.perf_counter()
+    rc = gpu_check.main(["--device", "cpu", "--quick", "--out", str(out), "--work", str(tmp_path / "w"),
+                         "--parts", "randaugment_device,optimizers_paths,mixup_erasing_device"])
+    assert rc == 0 and time.perf_counter() - start < 25  # the slow part was cut at its 1 s cap
+    parts = json.loads(out.read_text())["parts"]
+    assert list(parts) == ["randaugment_device", "optimizers_paths", "mixup_erasing_device"]
+    boom = parts["randaugment_device"]
+    assert boom["status"] == "FAIL" and "ZeroDivisionError: planted failure" in boom["error"]
+    assert boom["checks"] == [{"name": "a check before the failure", "ok": True, "detail": "kept in the JSON"}]
+    assert parts["optimizers_paths"]["status"] == "FAIL" and "PartTimeout" in parts["optimizers_paths"]["error"]
+    assert parts["mixup_erasing_device"]["status"] == "PASS" and parts["mixup_erasing_device"]["checks"]
+    printed = capsys.readouterr().out
+    assert "FAIL randaugment_device: ZeroDivisionError" in printed and "PASS    mixup_erasing_device" in printed
+
+
+def test_a_failed_check_fails_its_part(tmp_path: Path) -> None:
+    report = gpu_check.Report(tmp_path / "r.json", dry=True)
+    report.run_part("p", lambda: (report.check("good", True, ""), report.check("bad", False, "1 != 2")), 10)
+    assert report.data["parts"]["p"]["status"] == "FAIL"
+    assert json.loads((tmp_path / "r.json").read_text())["parts"]["p"]["checks"][1]["ok"] is False
+
+
+def test_budget_skips_what_is_left(tmp_path: Path) -> None:
+    out = tmp_path / "r.json"
+    assert gpu_check.main(["--device", "cpu", "--quick", "--out", str(out), "--budget", "0",
+                           "--parts", "environment"]) == 0
+    assert json.loads(out.read_text())["parts"]["environment"]["status"] == "SKIP"
+
+
+def test_unknown_part_is_a_usage_error(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    with pytest.raises(SystemExit) as exc:
+        gpu_check.main(["--device", "cpu", "--out", str(tmp_path / "r.json"), "--parts", "warp_drive"])
+    assert exc.value.code == 2 and "unknown part(s) warp_drive" in capsys.readouterr().err
+
+
+def test_without_cuda_it_says_so_and_exits_0(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    import torch
+
+    if torch.cuda.is_available():
+        pytest.skip("a CUDA device is present")
+    assert gpu_check.main(["--out", str(tmp_path / "r.json")]) == 0
+    assert capsys.readouterr().out.strip() == (
+        "no CUDA device: nothing to measure; run with --device cpu --quick for a dry run")
+    assert not (tmp_path / "r.json").exists()
