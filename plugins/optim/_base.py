@@ -140,9 +140,20 @@ class PimmOptimizer(Optimizer):
             buf = buffers[key] = torch.empty(like.numel(), device=like.device, dtype=like.dtype)
         return buf[: like.numel()].view(like.shape)
 
+    def _constant(self, value: float, like: torch.Tensor) -> torch.Tensor:
+        """A cached 0-dim tensor holding ``value`` on ``like``'s device and dtype (an op's tensor input
+        that broadcasts, e.g. ``torch.addcmul(c, x, x)`` = ``c + x²`` in one pass)."""
+        cache = self.__dict__.setdefault("_constants", {})
+        key = (value, like.device, like.dtype)
+        found = cache.get(key)
+        if found is None:
+            found = cache[key] = torch.tensor(value, device=like.device, dtype=like.dtype)
+        return found
+
     def __getstate__(self) -> dict[str, Any]:
         state = super().__getstate__()
         state.pop("_scratch_buffers", None)
+        state.pop("_constants", None)
         return state
 
     def add_param_group(self, param_group: dict[str, Any]) -> None:

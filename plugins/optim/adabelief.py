@@ -80,7 +80,9 @@ class AdaBelief(PimmOptimizer):
         m, s = state["exp_avg"], state["exp_avg_var"]
         m.lerp_(grad, 1.0 - beta1)
         work = torch.sub(grad, m, out=self._scratch(m))
-        s.mul_(beta2).addcmul_(work, work, value=1.0 - beta2).add_(eps)
+        # s = β2·s + (1-β2)·(g-m)² + eps = lerp(s, (g-m)² + eps/(1-β2), 1-β2): two passes, not three
+        torch.addcmul(self._constant(eps / (1.0 - beta2), work), work, work, out=work)
+        s.lerp_(work, 1.0 - beta2)
         if group["amsgrad"]:
             s = torch.maximum(state["max_exp_avg_var"], s, out=state["max_exp_avg_var"])
         if not group["rectify"]:
