@@ -47,7 +47,7 @@ class Lion(PimmOptimizer):
         m = state["exp_avg"]
         if wd != 0:
             p.mul_(1.0 - decay_lr(group) * wd)
-        update = torch.lerp(m, grad, 1.0 - beta1).sign_()
+        update = torch.lerp(m, grad, 1.0 - beta1, out=self._scratch(m)).sign_()
         if group.get("caution"):
             cautious_(update, grad)
         p.add_(update, alpha=-lr)

@@ -57,11 +57,13 @@ class NAdamW(PimmOptimizer):
         m, v = state["exp_avg"], state["exp_avg_sq"]
         m.lerp_(grad, 1.0 - beta1)
         v.mul_(beta2).addcmul_(grad, grad, value=1.0 - beta2)
-        ahead = torch.lerp(m, grad, 1.0 - beta1)
+        ahead = torch.lerp(m, grad, 1.0 - beta1, out=self._scratch(m))
         if group.get("caution"):
             cautious_(ahead, grad)
-        denom = v.sqrt().div_(math.sqrt(bc2)).add_(group["eps"])
-        p.addcdiv_(ahead, denom, value=-lr / bc1)
+        # x/(sqrt(v)/sqrt(bc2) + eps) = sqrt(bc2)·x/(sqrt(v) + eps·sqrt(bc2)): no pass for the division
+        bc2_sqrt = math.sqrt(bc2)
+        denom = torch.sqrt(v, out=self._scratch(v, 1)).add_(group["eps"] * bc2_sqrt)
+        p.addcdiv_(ahead, denom, value=-lr * bc2_sqrt / bc1)
 
     def _multi(self, group: dict[str, Any], params: list[torch.Tensor], grads: list[torch.Tensor],
                states: list[dict[str, Any]], ctx: Any) -> None:
