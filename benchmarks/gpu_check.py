@@ -2,7 +2,9 @@
 
 Run (on the GPU machine, from the repository root; ~4 minutes on an H200, capped at ``--budget`` seconds)::
 
-    python benchmarks/gpu_check.py [--device cuda] [--quick] [--out gpu_check.json] [--budget 450]
+    python benchmarks/gpu_check.py [--device cuda] [--quick] [--out gpu_check.json] [--budget 450] [--parts a,b]
+
+(on the lent device machine: ``--out $OUT/gpu_check.json``; ``--parts`` reruns only the named parts.)
 
 timm is never a dependency: the timm figures use ``import timm`` when it works in this interpreter
 (e.g. ``PYTHONPATH=/tmp/timm_opt`` after ``pip install --target /tmp/timm_opt --no-deps timm==1.0.31``),
@@ -366,7 +368,8 @@ def part_figure_amp_train(ctx: Ctx) -> None:
     root = sides.jpeg_folder(ctx.work / f"fig-{size}", 256 if not ctx.quick else 40, per_class, 4)
     ours = sides.pimm_train(ctx, root, model, size, batch, epochs, "figure", [], cap=110)
     rep.figure("pimm_img_s", ours["img_s"][-1], f"pimm train {root.name} --model {model} --input-size {size} -b {batch} "
-               f"--epochs {epochs} (defaults: {ours['banner'].strip()}); img/s of the last epoch from metrics.csv",
+               f"--epochs {epochs} (defaults: {ours['banner'].strip()}); img/s of the last epoch from metrics.csv "
+               f"(speed: {ours['speed']})",
                per_epoch=ours["img_s"], peak_mib=ours["peak_mib"])
     if ctx.timm_python is None:
         rep.figure("timm", "timm not available", "no timm interpreter: pimm figures only")

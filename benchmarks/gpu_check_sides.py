@@ -73,7 +73,7 @@ def time_steps(opt: Any, cuda: bool, rounds: int, per_round: int) -> dict[str, A
 
 
 def jpeg_folder(root: Path, image_size: int, per_class: int, classes: int) -> Path:
-    """A folder of generated JPEGs (train/ with ``per_class`` images per class, val/ with a quarter of that):
+    """A folder of generated JPEGs (train/ with ``per_class`` images per class, val/ with a quarter, at most 16):
     a square of the class's colour on a cluttered background, easy to learn. Built once per ``root``."""
     from PIL import Image, ImageDraw
 
@@ -81,7 +81,7 @@ def jpeg_folder(root: Path, image_size: int, per_class: int, classes: int) -> Pa
         return root
     rng = random.Random(0)
     colours = [(210, 50, 50), (50, 180, 70), (50, 80, 210), (220, 200, 40), (200, 60, 200), (40, 200, 200)]
-    for split, count in (("train", per_class), ("val", max(2, per_class // 4))):
+    for split, count in (("train", per_class), ("val", max(2, min(16, per_class // 4)))):
         for c in range(classes):
             folder = root / split / f"class{c}"
             folder.mkdir(parents=True, exist_ok=True)

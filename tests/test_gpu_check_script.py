@@ -97,3 +97,49 @@ def test_without_cuda_it_says_so_and_exits_0(tmp_path: Path, capsys: pytest.Capt
     assert capsys.readouterr().out.strip() == (
         "no CUDA device: nothing to measure; run with --device cpu --quick for a dry run")
     assert not (tmp_path / "r.json").exists()
+
+
+def test_cuda_only_lines_name_what_torch_cuda_has() -> None:
+    """The CUDA branches cannot run here: every ``torch.cuda.X`` / ``torch.backends.X`` they name must exist."""
+    import re
+
+    import torch
+
+    sources = "".join((BENCH / f).read_text() for f in ("gpu_check.py", "gpu_check_sides.py", "gpu_check_report.py"))
+    named = set(re.findall(r"torch\.cuda\.(\w+)", sources))
+    assert {"Event", "synchronize", "max_memory_allocated", "get_device_capability"} <= named
+    assert not [n for n in named if not hasattr(torch.cuda, n)]
+    for path in re.findall(r"torch\.backends\.([\w.]+)", sources):
+        obj = torch.backends
+        for part in path.split("."):
+            obj = getattr(obj, part)  # raises on a misspelt switch
+
+
+def test_cuda_timing_and_memory_branch(monkeypatch: pytest.MonkeyPatch) -> None:
+    """time_steps' CUDA branch, with torch.cuda's events and allocator counters stood in for on the CPU."""
+    import torch
+
+    import gpu_check_sides as sides
+
+    class Event:
+        def __init__(self, enable_timing: bool = False) -> None:
+            assert enable_timing
+            self.at = 0.0
+
+        def record(self) -> None:
+            self.at = time.perf_counter()
+
+        def synchronize(self) -> None:
+            pass
+
+        def elapsed_time(self, end: "Event") -> float:
+            return (end.at - self.at) * 1000.0
+
+    monkeypatch.setattr(torch.cuda, "Event", Event)
+    for name in ("synchronize", "reset_peak_memory_stats"):
+        monkeypatch.setattr(torch.cuda, name, lambda *a: None)
+    monkeypatch.setattr(torch.cuda, "memory_allocated", lambda *a: 1000)
+    monkeypatch.setattr(torch.cuda, "max_memory_allocated", lambda *a: 1000 + 3 * 2**20)
+    opt = torch.optim.SGD(sides.make_params([(4, 4), (4,)]), lr=0.1)
+    out = sides.time_steps(opt, cuda=True, rounds=2, per_round=3)
+    assert 0 < out["ms"] < 1000 and out["step_extra_mib"] == 3.0
