@@ -49,7 +49,8 @@ class AdamP(PimmOptimizer):
         state["exp_avg_sq"] = torch.zeros_like(p)
 
     def _finish(self, group: dict[str, Any], p: torch.Tensor, grad: torch.Tensor,
-                perturb: torch.Tensor, bc1: float) -> None:
+                perturb: torch.Tensor, divisor: float) -> None:
+        """Project ``perturb`` (ndim > 1), decay, then ``p -= (lr/divisor)·perturb``."""
         lr, wd = group["lr"], group["weight_decay"]
         wd_scale = 1.0
         caution = bool(group.get("caution"))
@@ -59,7 +60,7 @@ class AdamP(PimmOptimizer):
             cautious_(perturb, grad)
         if wd > 0:
             p.mul_(1.0 - lr * wd * wd_scale)
-        p.add_(perturb, alpha=-lr / bc1)
+        p.add_(perturb, alpha=-lr / divisor)
 
     def _single(self, group: dict[str, Any], p: torch.Tensor, grad: torch.Tensor,
                 state: dict[str, Any], ctx: Any) -> None:
@@ -70,13 +71,16 @@ class AdamP(PimmOptimizer):
         m, v = state["exp_avg"], state["exp_avg_sq"]
         m.lerp_(grad, 1.0 - beta1)
         v.mul_(beta2).addcmul_(grad, grad, value=1.0 - beta2)
-        denom = torch.sqrt(v, out=self._scratch(v)).div_(math.sqrt(bc2)).add_(group["eps"])
+        # m/(sqrt(v)/sqrt(bc2) + eps) = sqrt(bc2)·m/(sqrt(v) + eps·sqrt(bc2)); the projection and the
+        # cautious mask are linear in the update, so the factor moves into the final step (one pass fewer)
+        bc2_sqrt = math.sqrt(bc2)
+        denom = torch.sqrt(v, out=self._scratch(v)).add_(group["eps"] * bc2_sqrt)
         if group["nesterov"]:
             perturb = torch.lerp(m, grad, 1.0 - beta1, out=self._scratch(m, 1))
             perturb = torch.div(perturb, denom, out=perturb)
         else:
             perturb = torch.div(m, denom, out=denom)
-        self._finish(group, p, grad, perturb, bc1)
+        self._finish(group, p, grad, perturb, bc1 / bc2_sqrt)
 
     def _multi(self, group: dict[str, Any], params: list[torch.Tensor], grads: list[torch.Tensor],
                states: list[dict[str, Any]], ctx: Any) -> None:
