@@ -106,14 +106,22 @@ class Lamb(PimmOptimizer):
         # the trust ratio is scale free, so k only matters when no ratio is applied.
         k = bc2_sqrt / bc1
         update = torch.sqrt(v, out=self._scratch(v)).add_(eps * bc2_sqrt)
-        torch.div(m, update, out=update)
-        if group.get("caution"):
-            cautious_(update, grad)
-        if wd != 0:
-            if group["decoupled_decay"]:
-                p.mul_(1.0 - decay_lr(group) * wd)
-            else:
-                update.add_(p, alpha=wd / k)
+        coupled = wd != 0 and not group["decoupled_decay"]
+        if coupled and not group.get("caution"):
+            # m/denom + c·p = c·(p + m/(c·denom)), c = wd/k: one addcdiv pass holds update/c, and
+            # c returns in the update's norm and in the step below (the rule is unchanged)
+            c = wd / k
+            torch.addcdiv(p, m, update, value=1.0 / c, out=update)
+            k = k * c
+        else:
+            torch.div(m, update, out=update)
+            if group.get("caution"):
+                cautious_(update, grad)
+            if wd != 0:
+                if group["decoupled_decay"]:
+                    p.mul_(1.0 - decay_lr(group) * wd)
+                else:
+                    update.add_(p, alpha=wd / k)
         if wd != 0 or group["always_adapt"]:
             w_norm = torch.linalg.vector_norm(p)
             u_norm = torch.linalg.vector_norm(update)
