@@ -143,3 +143,29 @@ def test_cuda_timing_and_memory_branch(monkeypatch: pytest.MonkeyPatch) -> None:
     opt = torch.optim.SGD(sides.make_params([(4, 4), (4,)]), lr=0.1)
     out = sides.time_steps(opt, cuda=True, rounds=2, per_round=3)
     assert 0 < out["ms"] < 1000 and out["step_extra_mib"] == 3.0
+
+
+def test_cuda_branches_of_environment_and_expected_plan(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    """The CUDA-only branches of the environment part and of the expected speed plan, with torch.cuda's
+    queries answered as a pre-Ampere GPU without bf16 would (fp16 + GradScaler, no TF32)."""
+    from types import SimpleNamespace
+
+    import torch
+
+    monkeypatch.setattr(torch.cuda, "get_device_name", lambda *a: "Fake V100")
+    monkeypatch.setattr(torch.cuda, "get_device_capability", lambda *a: (7, 0))
+    monkeypatch.setattr(torch.cuda, "is_bf16_supported", lambda *a: False)
+    monkeypatch.setattr(torch.cuda, "get_device_properties", lambda *a: SimpleNamespace(total_memory=16 * 2**30))
+    report = gpu_check.Report(tmp_path / "r.json", dry=False)
+    ctx = gpu_check.Ctx(torch.device("cuda"), True, tmp_path, report, time.perf_counter() + 60)
+    ctx.timm_python = None
+    assert gpu_check._expected_plan(ctx) == {"amp": "fp16", "channels_last": True, "tf32": False,
+                                             "fused_optimizer": True}
+    monkeypatch.setattr(torch.cuda, "is_bf16_supported", lambda *a: True)
+    monkeypatch.setattr(torch.cuda, "get_device_capability", lambda *a: (9, 0))
+    assert gpu_check._expected_plan(ctx)["amp"] == "bf16" and gpu_check._expected_plan(ctx)["tf32"] is True
+    report.run_part("environment", lambda: gpu_check.part_environment(ctx), 30)
+    device = json.loads((tmp_path / "r.json").read_text())["device"]
+    assert report.data["parts"]["environment"]["status"] == "PASS"
+    assert device["name"] == "Fake V100" and device["capability"] == [9, 0] and device["memory_gib"] == 16.0
+    assert device["timm"].startswith("timm not available")
