@@ -34,8 +34,9 @@ def bf16_cpu(monkeypatch: pytest.MonkeyPatch) -> None:
 def test_defaults_are_planned_printed_and_saved(app_folder, tmp_path, bf16_cpu, capsys):
     result = _run(app_folder, tmp_path)
     out = capsys.readouterr().out
-    assert "speed: bf16 autocast, channels_last; workers 0" in out
+    assert "speed: bf16 autocast, channels_last, fused optimizer; workers 0" in out
     saved = _saved(result.run_dir)
+    assert saved["speed"]["fused_optimizer"] is True  # sgd: torch's fused kernel, on the CPU too
     assert (saved["amp"], saved["channels_last"]) == ("bf16", True)
     assert "avx512_bf16" in saved["speed"]["reasons"]["amp"]
     assert "convolutional" in saved["speed"]["reasons"]["channels_last"]
@@ -172,7 +173,9 @@ def test_persistent_workers_keep_each_epochs_random_streams():
     assert not torch.equal(torch.cat(kept[0])[:, 1].sort().values, torch.cat(kept[1])[:, 1].sort().values)
 
 
-def test_fused_optimizer_where_the_plan_asks_and_the_optimizer_has_one():
+def test_the_plan_records_the_optimizer_step_the_factory_chose():
+    """The factory picks torch's fused kernel where the optimizer has one (CPU too); the plan, banner and
+    config.json say what the optimizer really got."""
     from types import SimpleNamespace
 
     from pimm import core
@@ -182,15 +185,21 @@ def test_fused_optimizer_where_the_plan_asks_and_the_optimizer_has_one():
     model = core.create_model("resnet10t", num_classes=3)
 
     def make(opt: str, **opt_kwargs):
-        plan = fast_defaults.SpeedPlan(fused_optimizer=True, reasons={"fused_optimizer": "on: CUDA"})
+        plan = fast_defaults.SpeedPlan()
         cfg = SimpleNamespace(opt=opt, weight_decay=2e-5, momentum=0.9, layer_decay=None, opt_kwargs=opt_kwargs)
         fake = SimpleNamespace(cfg=cfg, plan=plan, lr=0.1)
         return Session._create_optimizer(fake, model, create_optimizer), plan
 
-    sgd, plan = make("sgd")  # torch has a fused SGD (CPU kernels too, so this runs anywhere)
+    sgd, plan = make("sgd")
     assert sgd.defaults["fused"] is True and plan.fused_optimizer
+    assert plan.reasons["fused_optimizer"].startswith("on: torch's fused kernel")
+    assert "fused optimizer" in plan.banner()
+    wrapped, plan = make("lookahead_adamw")
+    assert plan.fused_optimizer and wrapped._base_optimizer.defaults["fused"] is True
     lamb, plan = make("lamb")
     assert "fused" not in lamb.defaults and not plan.fused_optimizer
-    assert plan.reasons["fused_optimizer"].startswith("off: lamb has no fused kernel")
+    assert plan.reasons["fused_optimizer"] == "off: lamb has no fused kernel"
+    assert "fused" not in plan.banner()
     asked, plan = make("sgd", foreach=False)
-    assert not asked.defaults.get("fused") and plan.reasons["fused_optimizer"] == "as --opt-kwargs say"
+    assert not asked.defaults.get("fused") and not plan.fused_optimizer
+    assert plan.reasons["fused_optimizer"] == "as --opt-kwargs say"

@@ -9,7 +9,7 @@ memory format, TF32 and the optimizer's multi-tensor path, from what the device 
   none anywhere else (bf16 emulated in software is slower than fp32);
 * channels_last for models with 2-D convolutions;
 * TF32 matmul/convolution on CUDA devices of compute capability 8.0 (Ampere) and newer;
-* the fused optimizer step on CUDA where the optimizer offers one.
+* (recorded here, chosen by the optimizer factory) torch's fused optimizer step where the optimizer has one.
 
 Every choice carries a reason, printed in the run banner and saved in the run's config; each has an
 opt-out (``--amp none``, ``--no-channels-last``, ``--no-tf32``). :func:`probe_plan` runs the model
@@ -139,14 +139,12 @@ def plan_speed(device: Any, model: Any, amp: str = "auto", channels_last: bool |
         plan.channels_last, plan.reasons["channels_last"] = True, "on: the model is a convolutional network"
     else:
         plan.reasons["channels_last"] = "off: the model has no 2-D convolutions"
-    # -- TF32 and the fused optimizer step (CUDA only)
+    # -- TF32 (CUDA only); the fused optimizer step is the optimizer factory's default (session.py records it)
     if kind == "cuda":
         major, _ = torch.cuda.get_device_capability(device)
         wanted = major >= 8 if tf32 is None else tf32
         plan.tf32 = bool(wanted)
         plan.reasons["tf32"] = ("on: Ampere or newer" if tf32 is None else "as asked") if plan.tf32 else "off"
-        plan.fused_optimizer = True
-        plan.reasons["fused_optimizer"] = "on: CUDA"
     return plan
 
 
