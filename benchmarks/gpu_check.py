@@ -9,6 +9,9 @@ Run (on the GPU machine, from the repository root; ~4 minutes on an H200, capped
 timm is never a dependency: the timm figures use ``import timm`` when it works in this interpreter
 (e.g. ``PYTHONPATH=/tmp/timm_opt`` after ``pip install --target /tmp/timm_opt --no-deps timm==1.0.31``),
 else ``$PIMM_TIMM_PYTHON`` or ``/tmp/timmvenv/bin/python``; without one they say "timm not available".
+On a machine without network, install timm into an ignored folder of the repository first
+(``pip install --target build/timm_opt --no-deps timm==1.0.31``), take that folder along and run with
+``PYTHONPATH=build/timm_opt`` (timm then uses this interpreter's torch, torchvision and huggingface_hub).
 
 What it does, each part with its own time cap (one part failing never stops the others):
 
@@ -27,8 +30,9 @@ What it does, each part with its own time cap (one part failing never stops the 
    targets vs figures ends the output.
 
 ``--device cpu --quick`` is the dry run: every part on the CPU with tiny sizes (the CPU equivalent
-where a path is CUDA-only: perf_counter for CUDA events, fp16 autocast + GradScaler('cpu'), the
-multi-tensor optimizer path forced); its lines say "cpu dry run". Without CUDA and without
+where a path is CUDA-only: perf_counter for CUDA events, the timm loop's fp16 autocast + GradScaler on
+the CPU, ``--amp bf16`` for pimm's fp16 run (pimm train takes fp16 on CUDA only), the multi-tensor
+optimizer path forced); its lines say "cpu dry run". Without CUDA and without
 ``--device cpu`` the script prints one line and exits 0.
 """
 
@@ -384,7 +388,7 @@ def part_figure_optimizers(ctx: Ctx) -> None:
 
 def part_figure_amp_train(ctx: Ctx) -> None:
     rep = ctx.report
-    model, size, batch, per_class, epochs = ("resnet10t", 32, 8, 4, 2) if ctx.quick else ("resnet50", 224, 64, 512, 3)
+    model, size, batch, per_class, epochs = ("resnet10t", 32, 8, 4, 2) if ctx.quick else ("resnet50", 224, 64, 768, 3)
     root = sides.jpeg_folder(ctx.work / f"fig-{size}", 256 if not ctx.quick else 40, per_class, 4)
     ours = sides.pimm_train(ctx, root, model, size, batch, epochs, "figure", [], cap=110)
     rep.figure("pimm_img_s", ours["img_s"][-1], f"pimm train {root.name} --model {model} --input-size {size} -b {batch} "
