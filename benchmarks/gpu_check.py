@@ -274,7 +274,8 @@ def part_optimizers_paths(ctx: Ctx) -> None:
 
 
 def _expected_plan(ctx: Ctx) -> dict[str, Any]:
-    """What fast_defaults should plan on this device, from the device's facts (not from pimm's planner)."""
+    """What fast_defaults should plan on this device, from the device's facts (not from pimm's planner); the
+    run's optimizer is sgd (the default --opt), which has torch's fused kernel on CPU and CUDA."""
     torch = ctx.torch
     if ctx.cuda:
         return {"amp": "bf16" if torch.cuda.is_bf16_supported() else "fp16", "channels_last": True,
@@ -284,7 +285,7 @@ def _expected_plan(ctx: Ctx) -> dict[str, Any]:
         amp = "bf16" if flags & {"avx512_bf16", "amx_bf16"} else None
     except OSError:
         amp = "unknown"
-    return {"amp": amp, "channels_last": True, "tf32": False, "fused_optimizer": False}
+    return {"amp": amp, "channels_last": True, "tf32": False, "fused_optimizer": True}
 
 
 def part_amp_train_run(ctx: Ctx) -> None:
