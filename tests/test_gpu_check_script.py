@@ -169,3 +169,19 @@ def test_cuda_branches_of_environment_and_expected_plan(tmp_path: Path, monkeypa
     assert report.data["parts"]["environment"]["status"] == "PASS"
     assert device["name"] == "Fake V100" and device["capability"] == [9, 0] and device["memory_gib"] == 16.0
     assert device["timm"].startswith("timm not available")
+
+
+def test_without_timm_the_figures_say_so(tmp_path: Path, monkeypatch: pytest.MonkeyPatch,
+                                         capsys: pytest.CaptureFixture[str]) -> None:
+    monkeypatch.setattr(gpu_check, "timm_python", lambda: None)
+    out = tmp_path / "r.json"
+    assert gpu_check.main(["--device", "cpu", "--quick", "--out", str(out), "--work", str(tmp_path / "w"),
+                           "--parts", "environment,figure_optimizers"]) == 0
+    data = json.loads(out.read_text())
+    assert all(p["status"] == "PASS" for p in data["parts"].values())
+    assert data["device"]["timm"].startswith("timm not available")
+    figures = data["parts"]["figure_optimizers"]["figures"]
+    assert figures["timm"]["value"] == "timm not available" and figures["lamb"]["value"] > 0
+    assert data["targets"] == [{"name": "optimizer steps vs timm, gmean over the issue's 7", "value": None,
+                                "target": ">= 1.3x", "met": None, "note": "cpu dry run (not a GPU figure)"}]
+    assert "n/a" in capsys.readouterr().out
