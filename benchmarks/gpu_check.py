@@ -111,7 +111,7 @@ def part_environment(ctx: Ctx) -> None:
                             "device": str(ctx.device)}
     if ctx.cuda:
         info.update(name=torch.cuda.get_device_name(ctx.device), capability=list(torch.cuda.get_device_capability()),
-                    bf16=torch.cuda.is_bf16_supported(), memory_gib=round(
+                    bf16=torch.cuda.is_bf16_supported(), cudnn=torch.backends.cudnn.version(), memory_gib=round(
                         torch.cuda.get_device_properties(ctx.device).total_memory / 2**30, 1))
     else:
         info.update(name=platform.processor() or platform.machine(), note="cpu dry run")
