@@ -18,7 +18,7 @@ from torch.optim import Optimizer
 from pimm.core.errors import OptionsError
 
 __all__ = ["PimmOptimizer", "check_range", "check_betas", "use_multi_tensor", "to_float32", "copy_back",
-           "cautious", "cautious_", "decay_lr"]
+           "cautious", "cautious_", "decay_lr", "scratch"]
 
 
 def check_range(name: str, value: float | None, low: float = 0.0, high: float = math.inf, *,
@@ -100,6 +100,22 @@ def decay_lr(group: dict[str, Any]) -> float:
     return lr
 
 
+def scratch(owner: Optimizer, like: torch.Tensor, slot: int = 0) -> torch.Tensor:
+    """A reusable work tensor shaped like ``like`` (contents undefined), kept on ``owner``.
+
+    On CPU a fresh tensor the size of a large weight costs page faults on every step (the
+    allocator returns big blocks to the system); the per-tensor paths therefore reuse one flat
+    buffer per slot, device and dtype, as large as the largest parameter seen. It is not
+    optimizer state: torch's ``Optimizer.__getstate__`` and ``state_dict`` leave it out.
+    """
+    buffers = owner.__dict__.setdefault("_scratch_buffers", {})
+    key = (slot, like.device, like.dtype)
+    buf = buffers.get(key)
+    if buf is None or buf.numel() < like.numel():
+        buf = buffers[key] = torch.empty(like.numel(), device=like.device, dtype=like.dtype)
+    return buf[: like.numel()].view(like.shape)
+
+
 class PimmOptimizer(Optimizer):
     """Base class: subclasses implement ``_init_state`` and ``_single`` (and optionally ``_multi``).
 
@@ -126,19 +142,9 @@ class PimmOptimizer(Optimizer):
         super().__init__(params, defaults)
 
     def _scratch(self, like: torch.Tensor, slot: int = 0) -> torch.Tensor:
-        """A reusable work tensor shaped like ``like`` (contents undefined), for the per-tensor path.
-
-        On CPU a fresh tensor the size of a large weight costs page faults on every step (the
-        allocator returns big blocks to the system); the per-tensor path therefore reuses one
-        flat buffer per slot, device and dtype, as large as the largest parameter seen. It is
-        not optimizer state: it is neither saved nor loaded.
-        """
-        buffers = self.__dict__.setdefault("_scratch_buffers", {})
-        key = (slot, like.device, like.dtype)
-        buf = buffers.get(key)
-        if buf is None or buf.numel() < like.numel():
-            buf = buffers[key] = torch.empty(like.numel(), device=like.device, dtype=like.dtype)
-        return buf[: like.numel()].view(like.shape)
+        """A reusable work tensor shaped like ``like`` (contents undefined), for the per-tensor path
+        (see :func:`scratch`)."""
+        return scratch(self, like, slot)
 
     def _constant(self, value: float, like: torch.Tensor) -> torch.Tensor:
         """A cached 0-dim tensor holding ``value`` on ``like``'s device and dtype (an op's tensor input

@@ -92,3 +92,38 @@ def test_cuda_default_matches_per_tensor(name):
         slow.step()
     for a, b in zip(params, ref):
         torch.testing.assert_close(a, b, rtol=1e-5, atol=1e-6)
+
+
+def test_radam_is_torchs_class_with_a_lean_cpu_step():
+    """'radam' builds a torch.optim.RAdam: same repr, state_dict and pickling; the lean step equals torch's."""
+    import copy
+    import pickle
+
+    params = _params()
+    ref = [p.detach().clone().requires_grad_(True) for p in params]
+    ours = core.create("optimizer", "radam", params, lr=1e-2, weight_decay=1e-2)
+    theirs = torch.optim.RAdam(ref, lr=1e-2, weight_decay=1e-2)
+    assert isinstance(ours, torch.optim.RAdam) and repr(ours) == repr(theirs)
+    gen = torch.Generator().manual_seed(1)
+    for step in range(8):  # both regimes: the SGD-like start (rho_t <= 5) and the rectified steps
+        for p, q in zip(params, ref):
+            p.grad = torch.randn(p.shape, generator=gen)
+            q.grad = p.grad.clone()
+        ours.step()
+        theirs.step()
+        if step == 3:  # state moves both ways between the two implementations
+            ours.load_state_dict(copy.deepcopy(theirs.state_dict()))  # torch would share the tensors
+    for a, b in zip(params, ref):
+        torch.testing.assert_close(a, b, rtol=1e-6, atol=1e-7)
+    assert type(pickle.loads(pickle.dumps(ours))).__name__ == "RAdam"
+    assert sorted(ours.state_dict()["state"][0]) == sorted(theirs.state_dict()["state"][0])
+
+
+def test_radam_keeps_torchs_step_where_the_lean_one_does_not_apply():
+    p = torch.zeros(3, requires_grad=True)
+    opt = core.create("optimizer", "radam", [p], lr=0.1, foreach=True)
+    assert not opt._takes_lean_step() or p.grad is None
+    p.grad = torch.ones(3)
+    assert not opt._takes_lean_step()
+    opt.step()
+    assert p.detach().lt(0).all()

@@ -72,6 +72,8 @@ CASES = [
      dict(lr=1e-2, weight_decay=1e-2, decoupled=True, amsgrad=True)),
     ("nadam", "nadam", dict(lr=1e-2, weight_decay=1e-2), R.ref_nadam, dict(lr=1e-2, weight_decay=1e-2)),
     ("radam", "radam", dict(lr=1e-2, weight_decay=1e-2), R.ref_radam, dict(lr=1e-2, weight_decay=1e-2)),
+    ("radamw", "radamw", dict(lr=1e-2, weight_decay=1e-2), R.ref_radam,
+     dict(lr=1e-2, weight_decay=1e-2, decoupled=True)),
     ("adamax", "adamax", dict(lr=1e-2, weight_decay=1e-2), R.ref_adamax, dict(lr=1e-2, weight_decay=1e-2)),
     ("adadelta", "adadelta", dict(lr=1.0, weight_decay=1e-2), R.ref_adadelta, dict(lr=1.0, weight_decay=1e-2)),
     ("adagrad", "adagrad", dict(lr=0.1, lr_decay=0.01), R.ref_adagrad, dict(lr=0.1, lr_decay=0.01)),
