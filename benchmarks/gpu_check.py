@@ -279,13 +279,14 @@ def _expected_plan(ctx: Ctx) -> dict[str, Any]:
     torch = ctx.torch
     if ctx.cuda:
         return {"amp": "bf16" if torch.cuda.is_bf16_supported() else "fp16", "channels_last": True,
-                "tf32": torch.cuda.get_device_capability(ctx.device)[0] >= 8, "fused_optimizer": True}
+                "tf32": torch.cuda.get_device_capability(ctx.device)[0] >= 8, "cudnn_benchmark": True,
+                "fused_optimizer": True}
     try:
         flags = set(Path("/proc/cpuinfo").read_text().split())
         amp = "bf16" if flags & {"avx512_bf16", "amx_bf16"} else None
     except OSError:
         amp = "unknown"
-    return {"amp": amp, "channels_last": True, "tf32": False, "fused_optimizer": True}
+    return {"amp": amp, "channels_last": True, "tf32": False, "cudnn_benchmark": False, "fused_optimizer": True}
 
 
 def part_amp_train_run(ctx: Ctx) -> None:
@@ -305,6 +306,7 @@ def part_amp_train_run(ctx: Ctx) -> None:
                           f"{speed.get(key)!r} (expected {value!r}: {speed.get('reasons', {}).get(key, '')})")
         words = [f"{want['amp']} autocast" if want["amp"] else "fp32", "channels_last"]
         words += ["TF32"] if want["tf32"] else []
+        words += ["cudnn.benchmark"] if want["cudnn_benchmark"] else []
         words += ["fused optimizer"] if want["fused_optimizer"] else []
         rep.check(f"[{label}] banner", all(w in banner for w in words), f"{banner.strip()!r} has {words}")
         losses = out["losses"]

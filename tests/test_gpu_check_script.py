@@ -17,6 +17,7 @@ sys.path.insert(0, str(BENCH))
 import gpu_check  # noqa: E402
 
 
+@pytest.mark.large  # ~60-90 s on 2 cores (two short pimm train runs); run before taking the script to a GPU
 def test_cpu_dry_run_runs_every_part(tmp_path: Path) -> None:
     out = tmp_path / "gpu_check.json"
     start = time.perf_counter()
@@ -160,7 +161,7 @@ def test_cuda_branches_of_environment_and_expected_plan(tmp_path: Path, monkeypa
     ctx = gpu_check.Ctx(torch.device("cuda"), True, tmp_path, report, time.perf_counter() + 60)
     ctx.timm_python = None
     assert gpu_check._expected_plan(ctx) == {"amp": "fp16", "channels_last": True, "tf32": False,
-                                             "fused_optimizer": True}
+                                             "cudnn_benchmark": True, "fused_optimizer": True}
     monkeypatch.setattr(torch.cuda, "is_bf16_supported", lambda *a: True)
     monkeypatch.setattr(torch.cuda, "get_device_capability", lambda *a: (9, 0))
     assert gpu_check._expected_plan(ctx)["amp"] == "bf16" and gpu_check._expected_plan(ctx)["tf32"] is True

@@ -6,7 +6,7 @@ import pytest
 import torch
 from torch import nn
 
-from pimm.core.app.train.fast_defaults import cpu_bf16_support, plan_speed, probe_plan
+from pimm.core.app.train.fast_defaults import apply_plan, cpu_bf16_support, plan_speed, probe_plan
 
 
 class _Conv(nn.Module):
@@ -61,6 +61,27 @@ def test_cpu_plan_follows_the_hardware():
     without = plan_speed(cpu, _Conv(), cpu_flag=None)
     assert without.amp is None and "no native bf16" in without.reasons["amp"]
     assert plan_speed(cpu, _Mlp(), cpu_flag="amx_bf16").channels_last is False
+
+
+@pytest.mark.parametrize("capability, bf16, amp, tf32", [((9, 0), True, "bf16", True), ((7, 0), False, "fp16", False)])
+def test_cuda_plan_follows_the_device(monkeypatch, capability, bf16, amp, tf32):
+    """What a CUDA device gets, from its answers (faked here: CI has no GPU), and the switches apply_plan sets."""
+    monkeypatch.setattr(torch.cuda, "get_device_capability", lambda *_: capability)
+    monkeypatch.setattr(torch.cuda, "is_bf16_supported", lambda *_: bf16)
+    cuda = torch.device("cuda")
+    plan = plan_speed(cuda, _Conv())
+    assert (plan.amp, plan.channels_last, plan.tf32, plan.cudnn_benchmark) == (amp, True, tf32, True)
+    assert "once per input shape" in plan.reasons["cudnn_benchmark"]
+    assert "cudnn.benchmark" in plan.banner() and plan.as_dict()["cudnn_benchmark"] is True
+    switches = (torch.backends.cudnn.benchmark, torch.backends.cudnn.allow_tf32, torch.backends.cuda.matmul.allow_tf32)
+    try:
+        apply_plan(_Mlp(), plan, cuda)
+        assert (torch.backends.cudnn.benchmark, torch.backends.cudnn.allow_tf32,
+                torch.backends.cuda.matmul.allow_tf32) == (True, tf32, tf32)
+    finally:
+        (torch.backends.cudnn.benchmark, torch.backends.cudnn.allow_tf32,
+         torch.backends.cuda.matmul.allow_tf32) = switches
+    assert plan_speed(torch.device("cpu"), _Conv(), cpu_flag=None).cudnn_benchmark is False
 
 
 def test_explicit_choices_win():

@@ -187,7 +187,7 @@ def test_the_plan_records_the_optimizer_step_the_factory_chose():
     def make(opt: str, **opt_kwargs):
         plan = fast_defaults.SpeedPlan()
         cfg = SimpleNamespace(opt=opt, weight_decay=2e-5, momentum=0.9, layer_decay=None, opt_kwargs=opt_kwargs)
-        fake = SimpleNamespace(cfg=cfg, plan=plan, lr=0.1)
+        fake = SimpleNamespace(cfg=cfg, plan=plan, lr=0.1, device=torch.device("cpu"))
         return Session._create_optimizer(fake, model, create_optimizer), plan
 
     sgd, plan = make("sgd")

@@ -173,7 +173,8 @@ class Session:
         elif plan.fused_optimizer:
             plan.reasons["fused_optimizer"] = "on: torch's fused kernel for this optimizer (one pass per tensor)"
         else:
-            plan.reasons["fused_optimizer"] = f"off: {cfg.opt} has no fused kernel"
+            plan.reasons["fused_optimizer"] = f"off: {cfg.opt} has no fused kernel" + (
+                " (its multi-tensor step runs on CUDA)" if self.device.type == "cuda" else "")
         return optimizer
 
     def _record_speed(self) -> None:
