@@ -78,6 +78,8 @@ _TRAIN_OPTIONS: list[tuple[tuple[str, ...], dict[str, Any]]] = [
     (("--channels-last",), {"action": "store_true", "help": "channels-last memory format (default: on for conv nets)"}),
     (("--no-channels-last",), {"action": "store_false", "dest": "channels_last", "help": "keep NCHW memory format"}),
     (("--no-tf32",), {"action": "store_false", "dest": "tf32", "help": "no TF32 matmul/convolution on CUDA"}),
+    (("--no-cudnn-benchmark",), {"action": "store_false", "dest": "cudnn_benchmark",
+                                 "help": "no cuDNN benchmark mode on CUDA (default: on)"}),
     (("--compile",), {"action": "store_true", "help": "torch.compile the model"}),
     (("--model-ema",), {"action": "store_true", "help": "keep an EMA of the weights"}),
     (("--model-ema-decay",), {"type": float, "help": "EMA decay (0.9998)"}),
@@ -220,6 +222,8 @@ def _add_validate(sub: argparse._SubParsersAction) -> None:
                    help="channels-last memory format (default: on for conv nets)")
     p.add_argument("--no-channels-last", action="store_false", dest="channels_last", help="keep NCHW")
     p.add_argument("--no-tf32", action="store_false", dest="tf32", default=None, help="no TF32 on CUDA")
+    p.add_argument("--no-cudnn-benchmark", action="store_false", dest="cudnn_benchmark", default=None,
+                   help="no cuDNN benchmark mode on CUDA (default: on)")
     p.add_argument("--no-fold-bn", action="store_false", dest="fold_bn", default=None,
                    help="evaluate the model as it is (default: batch norms folded into the convolutions that feed "
                    "them, outputs equal up to fp32 rounding)")

@@ -82,6 +82,8 @@ def test_cuda_plan_follows_the_device(monkeypatch, capability, bf16, amp, tf32):
         (torch.backends.cudnn.benchmark, torch.backends.cudnn.allow_tf32,
          torch.backends.cuda.matmul.allow_tf32) = switches
     assert plan_speed(torch.device("cpu"), _Conv(), cpu_flag=None).cudnn_benchmark is False
+    off = plan_speed(cuda, _Conv(), cudnn_benchmark=False)
+    assert off.cudnn_benchmark is False and off.reasons["cudnn_benchmark"] == "off (--no-cudnn-benchmark)"
 
 
 def test_explicit_choices_win():

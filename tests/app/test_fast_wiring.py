@@ -44,9 +44,9 @@ def test_defaults_are_planned_printed_and_saved(app_folder, tmp_path, bf16_cpu, 
 
 
 def test_each_opt_out_is_kept(app_folder, tmp_path, bf16_cpu, capsys):
-    flags = ["train", "--no-amp", "--no-channels-last", "--no-tf32"]
+    flags = ["train", "--no-amp", "--no-channels-last", "--no-tf32", "--no-cudnn-benchmark"]
     cfg = build_train_config(_parse(flags))
-    assert (cfg.amp, cfg.channels_last, cfg.tf32) == ("none", False, False)
+    assert (cfg.amp, cfg.channels_last, cfg.tf32, cfg.cudnn_benchmark) == ("none", False, False, False)
     assert build_train_config(_parse(["train", "--amp", "none"])).amp == "none"
     assert build_train_config(_parse(["train"])).amp == "auto"
     result = _run(app_folder, tmp_path / "a", amp="none")

@@ -157,6 +157,8 @@ class TrainConfig(BaseModel):
                                           "convolutional models; --no-channels-last turns it off).")
     tf32: Optional[bool] = Field(None, description="TF32 matmul/convolution on CUDA (default: on for Ampere and "
                                  "newer; --no-tf32 turns it off).")
+    cudnn_benchmark: Optional[bool] = Field(None, description="cuDNN benchmark mode on CUDA (default: on; "
+                                            "--no-cudnn-benchmark turns it off).")
     speed: Optional[dict[str, Any]] = Field(None, description="Written by the run (not an option): the speed "
                                             "settings pimm picked and why (see docs/train.md).")
     compile: bool = Field(False, description="torch.compile the model.")

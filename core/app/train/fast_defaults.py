@@ -109,7 +109,8 @@ def _has_conv2d(model: Any) -> bool:
 
 
 def plan_speed(device: Any, model: Any, amp: str = "auto", channels_last: bool | None = None,
-               tf32: bool | None = None, cpu_flag: str | None | bool = False) -> SpeedPlan:
+               tf32: bool | None = None, cudnn_benchmark: bool | None = None,
+               cpu_flag: str | None | bool = False) -> SpeedPlan:
     """The settings for ``model`` on ``device``; explicit choices (``amp`` not 'auto', a bool for the
     others) are kept as given. ``cpu_flag`` overrides CPU detection (tests)."""
     import torch
@@ -149,9 +150,10 @@ def plan_speed(device: Any, model: Any, amp: str = "auto", channels_last: bool |
         wanted = major >= 8 if tf32 is None else tf32
         plan.tf32 = bool(wanted)
         plan.reasons["tf32"] = ("on: Ampere or newer" if tf32 is None else "as asked") if plan.tf32 else "off"
-        plan.cudnn_benchmark = True
+        plan.cudnn_benchmark = cudnn_benchmark is not False
         plan.reasons["cudnn_benchmark"] = ("on: cuDNN times its convolution algorithms once per input shape and "
-                                           "keeps the fastest (as timm's train.py); batches have one size")
+                                           "keeps the fastest (as timm's train.py); batches have one size"
+                                           if plan.cudnn_benchmark else "off (--no-cudnn-benchmark)")
     return plan
 
 
