@@ -80,6 +80,8 @@ _TRAIN_OPTIONS: list[tuple[tuple[str, ...], dict[str, Any]]] = [
     (("--no-tf32",), {"action": "store_false", "dest": "tf32", "help": "no TF32 matmul/convolution on CUDA"}),
     (("--no-cudnn-benchmark",), {"action": "store_false", "dest": "cudnn_benchmark",
                                  "help": "no cuDNN benchmark mode on CUDA (default: on)"}),
+    (("--no-keep-memory",), {"action": "store_false", "dest": "keep_memory",
+                             "help": "return freed memory to the system (default on the CPU: keep it for the next step)"}),
     (("--compile",), {"action": "store_true", "help": "torch.compile the model"}),
     (("--model-ema",), {"action": "store_true", "help": "keep an EMA of the weights"}),
     (("--model-ema-decay",), {"type": float, "help": "EMA decay (0.9998)"}),
@@ -224,6 +226,8 @@ def _add_validate(sub: argparse._SubParsersAction) -> None:
     p.add_argument("--no-tf32", action="store_false", dest="tf32", default=None, help="no TF32 on CUDA")
     p.add_argument("--no-cudnn-benchmark", action="store_false", dest="cudnn_benchmark", default=None,
                    help="no cuDNN benchmark mode on CUDA (default: on)")
+    p.add_argument("--no-keep-memory", action="store_false", dest="keep_memory", default=None,
+                   help="return freed memory to the system (default on the CPU: keep it for the next batch)")
     p.add_argument("--no-fold-bn", action="store_false", dest="fold_bn", default=None,
                    help="evaluate the model as it is (default: batch norms folded into the convolutions that feed "
                    "them, outputs equal up to fp32 rounding)")

@@ -34,9 +34,10 @@ def bf16_cpu(monkeypatch: pytest.MonkeyPatch) -> None:
 def test_defaults_are_planned_printed_and_saved(app_folder, tmp_path, bf16_cpu, capsys):
     result = _run(app_folder, tmp_path)
     out = capsys.readouterr().out
-    assert "speed: bf16 autocast, channels_last, fused optimizer; workers 0" in out
+    assert "speed: bf16 autocast, channels_last, freed memory reused, fused optimizer; workers 0" in out
     saved = _saved(result.run_dir)
     assert saved["speed"]["fused_optimizer"] is True  # sgd: torch's fused kernel, on the CPU too
+    assert saved["speed"]["keep_memory"] is True and "no trimming" in saved["speed"]["reasons"]["keep_memory"]
     assert (saved["amp"], saved["channels_last"]) == ("bf16", True)
     assert "avx512_bf16" in saved["speed"]["reasons"]["amp"]
     assert "convolutional" in saved["speed"]["reasons"]["channels_last"]
@@ -44,9 +45,10 @@ def test_defaults_are_planned_printed_and_saved(app_folder, tmp_path, bf16_cpu, 
 
 
 def test_each_opt_out_is_kept(app_folder, tmp_path, bf16_cpu, capsys):
-    flags = ["train", "--no-amp", "--no-channels-last", "--no-tf32", "--no-cudnn-benchmark"]
+    flags = ["train", "--no-amp", "--no-channels-last", "--no-tf32", "--no-cudnn-benchmark", "--no-keep-memory"]
     cfg = build_train_config(_parse(flags))
-    assert (cfg.amp, cfg.channels_last, cfg.tf32, cfg.cudnn_benchmark) == ("none", False, False, False)
+    assert (cfg.amp, cfg.channels_last, cfg.tf32, cfg.cudnn_benchmark, cfg.keep_memory) == ("none", False, False,
+                                                                                           False, False)
     assert build_train_config(_parse(["train", "--amp", "none"])).amp == "none"
     assert build_train_config(_parse(["train"])).amp == "auto"
     result = _run(app_folder, tmp_path / "a", amp="none")

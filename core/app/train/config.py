@@ -159,6 +159,9 @@ class TrainConfig(BaseModel):
                                  "newer; --no-tf32 turns it off).")
     cudnn_benchmark: Optional[bool] = Field(None, description="cuDNN benchmark mode on CUDA (default: on; "
                                             "--no-cudnn-benchmark turns it off).")
+    keep_memory: Optional[bool] = Field(None, description="On the CPU, keep freed memory in the process for the next "
+                                        "step instead of returning it to the system (default: on with glibc; "
+                                        "--no-keep-memory turns it off).")
     speed: Optional[dict[str, Any]] = Field(None, description="Written by the run (not an option): the speed "
                                             "settings pimm picked and why (see docs/train.md).")
     compile: bool = Field(False, description="torch.compile the model.")

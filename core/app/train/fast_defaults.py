@@ -10,6 +10,8 @@ memory format, TF32 and the optimizer's multi-tensor path, from what the device 
 * channels_last for models with 2-D convolutions;
 * TF32 matmul/convolution on CUDA devices of compute capability 8.0 (Ampere) and newer;
 * cuDNN's benchmark mode on CUDA (the fastest convolution algorithm per input shape);
+* on the CPU, glibc keeps freed memory for the next step instead of page-faulting it back in
+  (:mod:`.host_memory`; train and validate ask for it with ``keep_memory=None``);
 * (recorded here, chosen by the optimizer factory) torch's fused optimizer step where the optimizer has one.
 
 Every choice carries a reason, printed in the run banner and saved in the run's config; each has an
@@ -42,6 +44,7 @@ class SpeedPlan:
     channels_last: bool = False
     tf32: bool = False
     cudnn_benchmark: bool = False
+    keep_memory: bool = False  # CPU: glibc keeps freed blocks for reuse (host_memory.py)
     fused_optimizer: bool = False
     fold_bn: int = 0  # eval only: conv + batch-norm pairs folded (bn_folding.py)
     reasons: dict[str, str] = field(default_factory=dict)
@@ -55,6 +58,8 @@ class SpeedPlan:
             parts.append("TF32")
         if self.cudnn_benchmark:
             parts.append("cudnn.benchmark")
+        if self.keep_memory:
+            parts.append("freed memory reused")
         if self.fused_optimizer:
             parts.append("fused optimizer")
         if self.fold_bn:
@@ -64,7 +69,7 @@ class SpeedPlan:
     def as_dict(self) -> dict[str, Any]:
         """The settings and reasons, for the run's saved config."""
         return {"amp": self.amp, "channels_last": self.channels_last, "tf32": self.tf32,
-                "cudnn_benchmark": self.cudnn_benchmark, "fused_optimizer": self.fused_optimizer, "fold_bn": self.fold_bn, "reasons": dict(self.reasons)}
+                "cudnn_benchmark": self.cudnn_benchmark, "keep_memory": self.keep_memory, "fused_optimizer": self.fused_optimizer, "fold_bn": self.fold_bn, "reasons": dict(self.reasons)}
 
 
 def _linux_cpu_flags(cpuinfo: Path = Path("/proc/cpuinfo")) -> set[str]:
@@ -109,7 +114,7 @@ def _has_conv2d(model: Any) -> bool:
 
 
 def plan_speed(device: Any, model: Any, amp: str = "auto", channels_last: bool | None = None,
-               tf32: bool | None = None, cudnn_benchmark: bool | None = None,
+               tf32: bool | None = None, cudnn_benchmark: bool | None = None, keep_memory: bool | None = False,
                cpu_flag: str | None | bool = False) -> SpeedPlan:
     """The settings for ``model`` on ``device``; explicit choices (``amp`` not 'auto', a bool for the
     others) are kept as given. ``cpu_flag`` overrides CPU detection (tests)."""
@@ -144,6 +149,15 @@ def plan_speed(device: Any, model: Any, amp: str = "auto", channels_last: bool |
         plan.channels_last, plan.reasons["channels_last"] = True, "on: the model is a convolutional network"
     else:
         plan.reasons["channels_last"] = "off: the model has no 2-D convolutions"
+    # -- host memory (CPU runs): freed blocks kept for the next step; None = pimm picks, False = not asked
+    if kind == "cpu" and keep_memory is None:
+        plan.keep_memory = True
+        plan.reasons["keep_memory"] = "on: the step runs on the CPU"
+    elif keep_memory is False and kind == "cpu":
+        plan.reasons["keep_memory"] = "off (--no-keep-memory)"
+    elif keep_memory:
+        plan.keep_memory = True
+        plan.reasons["keep_memory"] = "on (asked)"
     # -- TF32 (CUDA only); the fused optimizer step is the optimizer factory's default (session.py records it)
     if kind == "cuda":
         major, _ = torch.cuda.get_device_capability(device)
@@ -260,6 +274,11 @@ def apply_plan(model: Any, plan: SpeedPlan, device: Any) -> None:
 
     if plan.channels_last:
         model.to(memory_format=torch.channels_last)
+    if plan.keep_memory:
+        from .host_memory import keep_freed_memory
+
+        plan.reasons["keep_memory"] = keep_freed_memory()
+        plan.keep_memory = plan.reasons["keep_memory"].startswith("on")
     if getattr(device, "type", str(device)) == "cuda":
         torch.backends.cuda.matmul.allow_tf32 = plan.tf32
         torch.backends.cudnn.allow_tf32 = plan.tf32

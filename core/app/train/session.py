@@ -153,7 +153,8 @@ class Session:
         from .fast_defaults import apply_plan, plan_speed, probe_plan
 
         cfg = self.cfg
-        plan = plan_speed(self.device, model, cfg.amp, cfg.channels_last, cfg.tf32, cfg.cudnn_benchmark)
+        plan = plan_speed(self.device, model, cfg.amp, cfg.channels_last, cfg.tf32, cfg.cudnn_benchmark,
+                          cfg.keep_memory)
         plan = probe_plan(model, plan, self.device, tuple(self.data_config["input_size"]), train=True)
         apply_plan(model, plan, self.device)
         for notice in plan.notices:

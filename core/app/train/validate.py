@@ -48,6 +48,8 @@ class ValidateConfig(BaseModel):
     channels_last: Optional[bool] = Field(None, description="Channels-last memory format (default: on for conv nets).")
     tf32: Optional[bool] = Field(None, description="TF32 on CUDA (default: on for Ampere and newer).")
     cudnn_benchmark: Optional[bool] = Field(None, description="cuDNN benchmark mode on CUDA (default: on).")
+    keep_memory: Optional[bool] = Field(None, description="On the CPU, keep freed memory for the next batch "
+                                        "(default: on with glibc).")
     fold_bn: bool = Field(True, description="Fold each batch norm into the convolution that feeds it before "
                           "evaluating (outputs equal up to fp32 rounding; --no-fold-bn evaluates the model as is).")
     workers: Optional[int] = Field(None, ge=0, description="DataLoader workers.")
@@ -108,7 +110,7 @@ def _validate(cfg: ValidateConfig) -> dict[str, Any]:
         from .bn_folding import fold_for_eval
         from .fast_defaults import apply_plan, plan_speed, probe_plan
 
-        plan = plan_speed(device, model, cfg.amp, cfg.channels_last, cfg.tf32, cfg.cudnn_benchmark)
+        plan = plan_speed(device, model, cfg.amp, cfg.channels_last, cfg.tf32, cfg.cudnn_benchmark, cfg.keep_memory)
         fold_for_eval(model, plan, cfg.fold_bn, tuple(dc["input_size"]))
         plan = probe_plan(model, plan, device, tuple(dc["input_size"]), train=False)
         apply_plan(model, plan, device)
