@@ -33,10 +33,7 @@ import weakref
 from collections.abc import Callable
 from typing import Any
 
-try:
-    from common import Case
-except ImportError:  # run directly, outside benchmarks/run.py
-    Case = None  # type: ignore[assignment,misc]
+from common import Case, fixed_params
 
 try:
     import timm  # noqa: F401
@@ -120,15 +117,7 @@ def resnet50_shapes() -> list[tuple[int, ...]]:
 
 def make_params(device: str = "cpu") -> list[Any]:
     """Fresh resnet50-shaped parameters with fixed random gradients."""
-    import torch
-
-    gen = torch.Generator().manual_seed(0)
-    params = []
-    for shape in resnet50_shapes():
-        p = torch.nn.Parameter((torch.randn(shape, generator=gen) * 0.05).to(device))
-        p.grad = (torch.randn(shape, generator=gen) * 1e-3).to(device)
-        params.append(p)
-    return params
+    return fixed_params(resnet50_shapes(), device)
 
 
 #: The clock: process CPU time (``--clock process``, the default) is what a step costs even when

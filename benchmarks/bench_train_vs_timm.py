@@ -39,7 +39,7 @@ import sys
 import tempfile
 from pathlib import Path
 
-from common import Case, timm_python as _timm_python
+from common import Case, jpeg_folder as common_jpeg_folder, timm_python as _timm_python
 
 FULL = os.environ.get("PIMM_BENCH_FULL") == "1"
 CLASSES = ("red", "green", "blue", "yellow")
@@ -116,34 +116,10 @@ print(json.dumps(out))
 
 
 def jpeg_folder(image_size: int) -> Path:
-    """A cached folder of generated JPEGs (train/ and val/, one class per colour of a shape on clutter)."""
-    from PIL import Image, ImageDraw
-
+    """The cached JPEG folder of this benchmark (train/ and val/, one class per colour of a shape on clutter)."""
     base = Path(os.environ.get("PIMM_BENCH_CACHE", tempfile.gettempdir()))
     root = base / f"pimm-bench-train-vs-timm-{image_size}px-{PER_CLASS[0]}-{PER_CLASS[1]}"
-    if (root / ".complete").exists():
-        return root
-    import random
-
-    rng = random.Random(0)
-    colours = {"red": (210, 50, 50), "green": (50, 180, 70), "blue": (50, 80, 210), "yellow": (220, 200, 40)}
-    for split, count in zip(("train", "val"), PER_CLASS):
-        for name in CLASSES:
-            (root / split / name).mkdir(parents=True, exist_ok=True)
-            for i in range(count):
-                img = Image.new("RGB", (image_size, image_size), tuple(rng.randint(60, 190) for _ in range(3)))
-                draw = ImageDraw.Draw(img)
-                for _ in range(6):  # clutter
-                    x, y = rng.randrange(image_size), rng.randrange(image_size)
-                    draw.ellipse((x, y, x + image_size // 8, y + image_size // 8),
-                                 fill=tuple(rng.randint(60, 190) for _ in range(3)))
-                side = rng.randint(image_size // 3, image_size // 2)
-                x, y = rng.randrange(image_size - side), rng.randrange(image_size - side)
-                colour = tuple(min(255, max(0, c + rng.randint(-30, 30))) for c in colours[name])
-                draw.rectangle((x, y, x + side, y + side), fill=colour)
-                img.save(root / split / name / f"{name}_{i:04d}.jpg", quality=90)
-    (root / ".complete").touch()
-    return root
+    return common_jpeg_folder(root, image_size, PER_CLASS, CLASSES)
 
 
 def _pimm(argv: list[str]) -> None:

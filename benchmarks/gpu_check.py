@@ -54,10 +54,17 @@ from typing import Any
 
 HERE = Path(__file__).resolve().parent
 sys.path.insert(0, str(HERE))
-from common import timm_python  # noqa: E402
+from common import fixed_params, jpeg_folder, timm_python  # noqa: E402
 
 import gpu_check_sides as sides  # noqa: E402
 from gpu_check_report import Report, print_table  # noqa: E402
+
+_CLASSES = ("class0", "class1", "class2", "class3")
+
+
+def _counts(per_class: int) -> tuple[int, int]:
+    """(train, val) images per class: val a quarter of train, 2 to 16."""
+    return per_class, max(2, min(16, per_class // 4))
 
 #: name -> time cap in seconds (full run; --quick runs far inside these)
 PARTS_CAPS = {"environment": 30, "randaugment_device": 60, "mixup_erasing_device": 40, "optimizers_paths": 60,
@@ -234,7 +241,7 @@ def _step_from_fixed_grads(ctx: Ctx, name: str, kwargs: dict[str, Any], shapes: 
     from pimm.core.optim import create_optimizer
 
     torch = ctx.torch
-    params = sides.make_params(shapes, str(ctx.device))
+    params = fixed_params(shapes, str(ctx.device))
     grads = [p.grad.clone() for p in params]
     opt = create_optimizer(params, name, **kwargs)
     for step in range(steps):
@@ -254,7 +261,7 @@ def part_optimizers_paths(ctx: Ctx) -> None:
     if not ctx.quick:
         shapes += [(256, 128, 3, 3), (256,), (1000, 256)]
     steps = 3 if ctx.quick else 5
-    start = torch.cat([p.detach().flatten() for p in sides.make_params(shapes)])
+    start = torch.cat([p.detach().flatten() for p in fixed_params(shapes)])
     single_path = []
     for name, (base, _, _) in OPTIMIZERS.items():
         ref, _ = _step_from_fixed_grads(ctx, name, dict(base, foreach=False), shapes, steps)
@@ -292,7 +299,7 @@ def _expected_plan(ctx: Ctx) -> dict[str, Any]:
 def part_amp_train_run(ctx: Ctx) -> None:
     rep = ctx.report
     size, per_class, batch, epochs = (32, 12, 16, 2) if ctx.quick else (64, 64, 32, 3)
-    root = sides.jpeg_folder(ctx.work / f"amp-{size}", size + size // 4, per_class, 4)
+    root = jpeg_folder(ctx.work / f"amp-{size}", size + size // 4, _counts(per_class), _CLASSES)
     expected = _expected_plan(ctx)
     second = "fp16" if ctx.cuda else "bf16"  # fp16 + GradScaler needs CUDA in pimm train
     for label, amp_flags, want in (("planned", [], expected),
@@ -392,7 +399,7 @@ def part_figure_optimizers(ctx: Ctx) -> None:
 def part_figure_amp_train(ctx: Ctx) -> None:
     rep = ctx.report
     model, size, batch, per_class, epochs = ("resnet10t", 32, 8, 4, 2) if ctx.quick else ("resnet50", 224, 64, 768, 3)
-    root = sides.jpeg_folder(ctx.work / f"fig-{size}", 256 if not ctx.quick else 40, per_class, 4)
+    root = jpeg_folder(ctx.work / f"fig-{size}", 256 if not ctx.quick else 40, _counts(per_class), _CLASSES)
     ours = sides.pimm_train(ctx, root, model, size, batch, epochs, "figure", [], cap=110)
     rep.figure("pimm_img_s", ours["img_s"][-1], f"pimm train {root.name} --model {model} --input-size {size} -b {batch} "
                f"--epochs {epochs} (defaults: {ours['banner'].strip()}); img/s of the last epoch from metrics.csv "

@@ -13,7 +13,6 @@ from __future__ import annotations
 
 import json
 import os
-import random
 import subprocess
 import sys
 import time
@@ -21,18 +20,7 @@ from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
-
-def make_params(shapes: list[Any], device: str = "cpu") -> list[Any]:
-    """Parameters of ``shapes`` with fixed random values and gradients (the same on every side)."""
-    import torch
-
-    gen = torch.Generator().manual_seed(0)
-    out = []
-    for shape in shapes:
-        p = torch.nn.Parameter((torch.randn(tuple(shape), generator=gen) * 0.05).to(device))
-        p.grad = (torch.randn(tuple(shape), generator=gen) * 1e-3).to(device)
-        out.append(p)
-    return out
+from common import fixed_params
 
 
 def time_ms(fn: Callable[[], Any], cuda: bool, repeat: int = 1) -> float:
@@ -70,34 +58,6 @@ def time_steps(opt: Any, cuda: bool, rounds: int, per_round: int) -> dict[str, A
         torch.cuda.synchronize()
         extra = (torch.cuda.max_memory_allocated() - base) / 2**20
     return {"ms": best, "step_extra_mib": extra}
-
-
-def jpeg_folder(root: Path, image_size: int, per_class: int, classes: int) -> Path:
-    """A folder of generated JPEGs (train/ with ``per_class`` images per class, val/ with a quarter, at most 16):
-    a square of the class's colour on a cluttered background, easy to learn. Built once per ``root``."""
-    from PIL import Image, ImageDraw
-
-    if (root / ".complete").exists():
-        return root
-    rng = random.Random(0)
-    colours = [(210, 50, 50), (50, 180, 70), (50, 80, 210), (220, 200, 40), (200, 60, 200), (40, 200, 200)]
-    for split, count in (("train", per_class), ("val", max(2, min(16, per_class // 4)))):
-        for c in range(classes):
-            folder = root / split / f"class{c}"
-            folder.mkdir(parents=True, exist_ok=True)
-            for i in range(count):
-                img = Image.new("RGB", (image_size, image_size), tuple(rng.randint(60, 190) for _ in range(3)))
-                draw = ImageDraw.Draw(img)
-                for _ in range(4):
-                    x, y = rng.randrange(image_size), rng.randrange(image_size)
-                    draw.ellipse((x, y, x + image_size // 8, y + image_size // 8),
-                                 fill=tuple(rng.randint(60, 190) for _ in range(3)))
-                side = rng.randint(image_size // 3, image_size // 2)
-                x, y = rng.randrange(image_size - side), rng.randrange(image_size - side)
-                draw.rectangle((x, y, x + side, y + side), fill=colours[c % len(colours)])
-                img.save(folder / f"{i:05d}.jpg", quality=90)
-    (root / ".complete").touch()
-    return root
 
 
 _PIMM_TRAIN = r"""
@@ -158,7 +118,7 @@ def time_pimm_optimizers(ctx: Any, args: dict[str, Any], kwargs_by_name: dict[st
 
     out = {}
     for name, kwargs in kwargs_by_name.items():
-        opt = create_optimizer(make_params(args["shapes"], str(ctx.device)), name, **kwargs)
+        opt = create_optimizer(fixed_params(args["shapes"], str(ctx.device)), name, **kwargs)
         group = opt.param_groups[0]
         path = "fused" if group.get("fused") else ("foreach" if group.get("foreach") else "foreach=None")
         out[name] = {**time_steps(opt, ctx.cuda, args["rounds"], args["per_round"]), "path": path}
@@ -173,7 +133,8 @@ TIMM_OPTIM = r"""
 import json, sys
 import torch
 import timm.optim as topt
-from gpu_check_sides import make_params, time_steps
+from common import fixed_params as make_params
+from gpu_check_sides import time_steps
 a = json.loads(sys.argv[1])
 dev = a["device"]
 cuda = dev.startswith("cuda")
@@ -257,5 +218,5 @@ settings = (f"timm {timm.__version__}, fp16 autocast + NativeScaler({dev.type}),
 print(json.dumps({"img_s": rates, "losses": losses, "peak_mib": peak, "settings": settings}))
 """
 
-__all__ = ["make_params", "time_ms", "time_steps", "jpeg_folder", "pimm_train", "time_pimm_optimizers",
+__all__ = ["time_ms", "time_steps", "pimm_train", "time_pimm_optimizers",
            "TIMM_OPTIM", "TIMM_TRAIN"]

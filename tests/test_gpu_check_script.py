@@ -121,6 +121,7 @@ def test_cuda_timing_and_memory_branch(monkeypatch: pytest.MonkeyPatch) -> None:
     import torch
 
     import gpu_check_sides as sides
+    from common import fixed_params
 
     class Event:
         def __init__(self, enable_timing: bool = False) -> None:
@@ -141,7 +142,7 @@ def test_cuda_timing_and_memory_branch(monkeypatch: pytest.MonkeyPatch) -> None:
         monkeypatch.setattr(torch.cuda, name, lambda *a: None)
     monkeypatch.setattr(torch.cuda, "memory_allocated", lambda *a: 1000)
     monkeypatch.setattr(torch.cuda, "max_memory_allocated", lambda *a: 1000 + 3 * 2**20)
-    opt = torch.optim.SGD(sides.make_params([(4, 4), (4,)]), lr=0.1)
+    opt = torch.optim.SGD(fixed_params([(4, 4), (4,)]), lr=0.1)
     out = sides.time_steps(opt, cuda=True, rounds=2, per_round=3)
     assert 0 < out["ms"] < 1000 and out["step_extra_mib"] == 3.0
 
