@@ -182,10 +182,10 @@ def create_optimizer(
             for group in params:
                 group.setdefault("lr", base_lr * group["lr_scale"])
 
-    fused_default = None
-    if "fused" in spec.tags:  # torch's fused kernel where it computes the same rule (see .fused)
-        from .fused import mark_fused_default, use_fused_default
+    from .fused import FUSED_TAG, mark_fused_default, use_fused_default
 
+    fused_default = None
+    if FUSED_TAG in spec.tags:  # torch's fused kernel where it computes the same rule (see .fused)
         fused_default = use_fused_default(opt_args, params)
         if fused_default:
             opt_args["fused"] = True

@@ -10,7 +10,7 @@ from pathlib import Path
 from typing import Any
 
 from pimm.core.logger import RunLogger
-from pimm.core.logger.base import csv_cell as _cell
+from pimm.core.logger import csv_cell as _cell
 
 __all__ = ["CsvLogger", "JsonlLogger"]
 
@@ -27,7 +27,6 @@ def _replace(path: Path, text: str) -> None:
     tmp = path.with_name(path.name + ".tmp")
     tmp.write_text(text)
     os.replace(tmp, path)
-
 
 
 class CsvLogger(RunLogger):

@@ -155,11 +155,13 @@ def test_validate_folds_by_default_says_so_and_keeps_its_numbers(app_run, tmp_pa
     assert main(["validate", str(app_run), "--no-amp", "--results", str(folded_file)]) == 0
     out = capsys.readouterr().out
     assert "batch norms folded" in out
-    assert main(["validate", str(app_run), "--no-amp", "--no-fold-bn", "--results", str(plain_file)]) == 0
+    assert main(["validate", str(app_run), "--no-amp", "--no-fold-bn", "--no-keep-memory", "--no-cudnn-benchmark",
+                 "--results", str(plain_file)]) == 0
     assert "batch norms folded" not in capsys.readouterr().out
     folded, plain = json.loads(folded_file.read_text()), json.loads(plain_file.read_text())
     assert folded["speed"]["fold_bn"] > 0 and "folded into" in folded["speed"]["reasons"]["fold_bn"]
     assert plain["speed"]["fold_bn"] == 0 and plain["speed"]["reasons"]["fold_bn"] == "off (--no-fold-bn)"
+    assert folded["speed"]["keep_memory"] is True and plain["speed"]["keep_memory"] is False  # validate's opt-out too
     assert folded["top1"] == plain["top1"] and folded["top5"] == plain["top5"]
     assert folded["loss"] == pytest.approx(plain["loss"], rel=1e-5)
 

@@ -197,7 +197,7 @@ def test_the_plan_records_the_optimizer_step_the_factory_chose():
     assert plan.reasons["fused_optimizer"].startswith("on: torch's fused kernel")
     assert "fused optimizer" in plan.banner()
     wrapped, plan = make("lookahead_adamw")
-    assert plan.fused_optimizer and wrapped._base_optimizer.defaults["fused"] is True
+    assert plan.fused_optimizer and wrapped.base_optimizer.defaults["fused"] is True
     lamb, plan = make("lamb")
     assert "fused" not in lamb.defaults and not plan.fused_optimizer
     assert plan.reasons["fused_optimizer"] == "off: lamb has no fused kernel"

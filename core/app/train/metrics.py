@@ -77,7 +77,6 @@ class MetricsFile:
                 writer.writerow({k: r.get(k, "") for k in COLUMNS})
 
 
-
 def read_metrics(path: str | Path) -> list[dict[str, Any]]:
     """Rows of a metrics file as dicts (numbers as floats, empty cells as None)."""
     file = Path(path)

@@ -167,8 +167,8 @@ class Session:
         cfg, plan = self.cfg, self.plan
         optimizer = create_optimizer(model, opt=cfg.opt, lr=self.lr, weight_decay=cfg.weight_decay,
                                      momentum=cfg.momentum, layer_decay=cfg.layer_decay, **cfg.opt_kwargs)
-        base = getattr(optimizer, "_base_optimizer", optimizer)  # lookahead_<name> wraps the real step
-        plan.fused_optimizer = any(bool(g.get("fused")) for g in base.param_groups)
+        # a lookahead_<name> wrapper's groups are its base optimizer's
+        plan.fused_optimizer = any(bool(g.get("fused")) for g in optimizer.param_groups)
         if "fused" in cfg.opt_kwargs or "foreach" in cfg.opt_kwargs:
             plan.reasons["fused_optimizer"] = "as --opt-kwargs say"
         elif plan.fused_optimizer:
