@@ -94,18 +94,32 @@ def test_cuda_default_matches_per_tensor(name):
         torch.testing.assert_close(a, b, rtol=1e-5, atol=1e-6)
 
 
-def test_radam_is_torchs_class_with_a_lean_cpu_step():
-    """'radam' builds a torch.optim.RAdam: same repr, state_dict and pickling; the lean step equals torch's."""
+# factory name -> (torch class, options that reach every branch of the lean step)
+LEAN = {
+    "radam": (torch.optim.RAdam, dict(lr=1e-2, weight_decay=1e-2)),
+    "radamw": (torch.optim.RAdam, dict(lr=1e-2, weight_decay=1e-2, decoupled_weight_decay=True)),
+    "nadam": (torch.optim.NAdam, dict(lr=1e-2, weight_decay=1e-2)),
+    "nadam-decoupled": (torch.optim.NAdam, dict(lr=1e-2, weight_decay=1e-2, decoupled_weight_decay=True)),
+    "nadam-maximize": (torch.optim.NAdam, dict(lr=1e-2, maximize=True, momentum_decay=0.04)),
+}
+
+
+@pytest.mark.parametrize("case", sorted(LEAN))
+def test_lean_step_is_torchs_class_and_equals_torchs_step(case):
+    """'radam'/'nadam' build torch's class: same repr, state_dict and pickling; the lean step equals torch's."""
     import copy
     import pickle
 
+    cls, options = LEAN[case]
+    name = case.split("-")[0]
+    extra = {"decoupled_weight_decay": True} if name == "radamw" else {}
     params = _params()
     ref = [p.detach().clone().requires_grad_(True) for p in params]
-    ours = core.create("optimizer", "radam", params, lr=1e-2, weight_decay=1e-2)
-    theirs = torch.optim.RAdam(ref, lr=1e-2, weight_decay=1e-2)
-    assert isinstance(ours, torch.optim.RAdam) and repr(ours) == repr(theirs)
+    ours = core.create("optimizer", name, params, **{k: v for k, v in options.items() if k not in extra})
+    theirs = cls(ref, **options)
+    assert isinstance(ours, cls) and type(ours) is not cls and repr(ours) == repr(theirs)
     gen = torch.Generator().manual_seed(1)
-    for step in range(8):  # both regimes: the SGD-like start (rho_t <= 5) and the rectified steps
+    for step in range(8):  # radam: both regimes, the SGD-like start (rho_t <= 5) and the rectified steps
         for p, q in zip(params, ref):
             p.grad = torch.randn(p.shape, generator=gen)
             q.grad = p.grad.clone()
@@ -115,13 +129,17 @@ def test_radam_is_torchs_class_with_a_lean_cpu_step():
             ours.load_state_dict(copy.deepcopy(theirs.state_dict()))  # torch would share the tensors
     for a, b in zip(params, ref):
         torch.testing.assert_close(a, b, rtol=1e-6, atol=1e-7)
-    assert type(pickle.loads(pickle.dumps(ours))).__name__ == "RAdam"
+    assert type(pickle.loads(pickle.dumps(ours))).__name__ == cls.__name__
     assert sorted(ours.state_dict()["state"][0]) == sorted(theirs.state_dict()["state"][0])
+    if name == "nadam":  # the momentum schedule's running product is torch's to the bit
+        for a, b in zip(ours.state_dict()["state"].values(), theirs.state_dict()["state"].values()):
+            assert a["mu_product"].dtype == b["mu_product"].dtype and a["mu_product"].item() == b["mu_product"].item()
 
 
-def test_radam_keeps_torchs_step_where_the_lean_one_does_not_apply():
+@pytest.mark.parametrize("name", ["radam", "nadam"])
+def test_lean_step_keeps_torchs_step_where_it_does_not_apply(name):
     p = torch.zeros(3, requires_grad=True)
-    opt = core.create("optimizer", "radam", [p], lr=0.1, foreach=True)
+    opt = core.create("optimizer", name, [p], lr=0.1, foreach=True)
     assert not opt._takes_lean_step() or p.grad is None
     p.grad = torch.ones(3)
     assert not opt._takes_lean_step()
