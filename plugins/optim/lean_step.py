@@ -14,6 +14,8 @@ from typing import Any
 
 import torch
 
+from ._base import scratch
+
 __all__ = ["LeanCpuStep", "scalar_dtype"]
 
 
@@ -53,3 +55,29 @@ class LeanCpuStep:
 
     def _step_one(self, group: dict[str, Any], p: torch.Tensor) -> None:
         raise NotImplementedError
+
+    def _begin(self, group: dict[str, Any], p: torch.Tensor, **scalars: float) -> tuple[torch.Tensor, ...]:
+        """The common start of an Adam-family step, as torch's classes do it: state created on first use
+        (``step`` and the 0-dim ``scalars`` in torch's scalar dtype, ``exp_avg``, ``exp_avg_sq``), the
+        gradient negated for ``maximize``, complex tensors viewed as real, ``step`` advanced, and weight
+        decay applied (decoupled on ``p``; coupled into a scratch copy of the gradient). Returns
+        ``(p, grad, exp_avg, exp_avg_sq, step)`` with ``step`` a float."""
+        state = self.state[p]  # type: ignore[attr-defined]
+        if not state:
+            state["step"] = torch.tensor(0.0, dtype=scalar_dtype())
+            for name, value in scalars.items():
+                state[name] = torch.tensor(value, dtype=scalar_dtype())
+            state["exp_avg"] = torch.zeros_like(p, memory_format=torch.preserve_format)
+            state["exp_avg_sq"] = torch.zeros_like(p, memory_format=torch.preserve_format)
+        grad = -p.grad if group["maximize"] else p.grad
+        m, v = state["exp_avg"], state["exp_avg_sq"]
+        if torch.is_complex(p):
+            p, grad, m, v = (torch.view_as_real(t) for t in (p, grad, m, v))
+        state["step"] += 1
+        lr, wd = float(group["lr"]), group["weight_decay"]
+        if wd != 0:
+            if group["decoupled_weight_decay"]:
+                p.mul_(1.0 - lr * wd)
+            else:
+                grad = torch.add(grad, p, alpha=wd, out=scratch(self, grad, 1))  # type: ignore[arg-type]
+        return p, grad, m, v, state["step"].item()

@@ -20,7 +20,7 @@ from typing import Any
 import torch
 
 from ._base import scratch
-from .lean_step import LeanCpuStep, scalar_dtype
+from .lean_step import LeanCpuStep
 
 __all__ = ["LeanRAdam"]
 
@@ -30,23 +30,8 @@ class LeanRAdam(LeanCpuStep, torch.optim.RAdam):
 
     def _step_one(self, group: dict[str, Any], p: torch.Tensor) -> None:
         beta1, beta2 = group["betas"]
-        lr, wd = float(group["lr"]), group["weight_decay"]
-        state = self.state[p]
-        if not state:
-            state["step"] = torch.tensor(0.0, dtype=scalar_dtype())
-            state["exp_avg"] = torch.zeros_like(p, memory_format=torch.preserve_format)
-            state["exp_avg_sq"] = torch.zeros_like(p, memory_format=torch.preserve_format)
-        grad = -p.grad if group["maximize"] else p.grad
-        m, v = state["exp_avg"], state["exp_avg_sq"]
-        if torch.is_complex(p):
-            p, grad, m, v = (torch.view_as_real(t) for t in (p, grad, m, v))
-        state["step"] += 1
-        step = state["step"].item()
-        if wd != 0:
-            if group["decoupled_weight_decay"]:
-                p.mul_(1.0 - lr * wd)
-            else:
-                grad = torch.add(grad, p, alpha=wd, out=scratch(self, grad, 1))
+        lr = float(group["lr"])
+        p, grad, m, v, step = self._begin(group, p)
         m.lerp_(grad, 1.0 - beta1)
         v.mul_(beta2).addcmul_(grad, grad, value=1.0 - beta2)
         bc1, bc2 = 1.0 - beta1**step, 1.0 - beta2**step

@@ -137,6 +137,22 @@ def test_lean_step_is_torchs_class_and_equals_torchs_step(case):
 
 
 @pytest.mark.parametrize("name", ["radam", "nadam"])
+def test_lean_step_takes_complex_parameters_as_torch_does(name):
+    gen = torch.Generator().manual_seed(2)
+    ours = [torch.randn(4, 3, dtype=torch.complex64, generator=gen).requires_grad_(True)]
+    ref = [ours[0].detach().clone().requires_grad_(True)]
+    cls = {"radam": torch.optim.RAdam, "nadam": torch.optim.NAdam}[name]
+    opt, theirs = core.create("optimizer", name, ours, lr=1e-2, weight_decay=1e-2), cls(ref, lr=1e-2, weight_decay=1e-2)
+    for _ in range(7):
+        ours[0].grad = torch.randn(4, 3, dtype=torch.complex64, generator=gen)
+        ref[0].grad = ours[0].grad.clone()
+        opt.step()
+        theirs.step()
+    torch.testing.assert_close(ours[0], ref[0], rtol=1e-6, atol=1e-7)
+    assert sorted(opt.state[ours[0]]) == sorted(theirs.state[ref[0]])
+
+
+@pytest.mark.parametrize("name", ["radam", "nadam"])
 def test_lean_step_keeps_torchs_step_where_it_does_not_apply(name):
     p = torch.zeros(3, requires_grad=True)
     opt = core.create("optimizer", name, [p], lr=0.1, foreach=True)
