@@ -56,7 +56,7 @@ class LeanCpuStep:
     def _step_one(self, group: dict[str, Any], p: torch.Tensor) -> None:
         raise NotImplementedError
 
-    def _begin(self, group: dict[str, Any], p: torch.Tensor, **scalars: float) -> tuple[torch.Tensor, ...]:
+    def _begin(self, group: dict[str, Any], p: torch.Tensor, **scalars: float) -> tuple[Any, ...]:
         """The common start of an Adam-family step, as torch's classes do it: state created on first use
         (``step`` and the 0-dim ``scalars`` in torch's scalar dtype, ``exp_avg``, ``exp_avg_sq``), the
         gradient negated for ``maximize``, complex tensors viewed as real, ``step`` advanced, and weight

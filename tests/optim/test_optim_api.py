@@ -93,7 +93,7 @@ def test_missing_lr_everywhere_is_one_clear_error():
 
 
 def _torch_class(name: str) -> bool:
-    """Whether ``name`` builds a torch.optim class or a subclass of one (pimm's leaner RAdam step)."""
+    """Whether ``name`` builds a torch.optim class or a subclass of one (pimm's leaner RAdam/NAdam steps)."""
     return any(c.__module__.startswith("torch.optim.") and c is not torch.optim.Optimizer
                for c in get_optimizer_info(name).opt_class.__mro__)
 

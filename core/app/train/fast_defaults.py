@@ -69,7 +69,8 @@ class SpeedPlan:
     def as_dict(self) -> dict[str, Any]:
         """The settings and reasons, for the run's saved config."""
         return {"amp": self.amp, "channels_last": self.channels_last, "tf32": self.tf32,
-                "cudnn_benchmark": self.cudnn_benchmark, "keep_memory": self.keep_memory, "fused_optimizer": self.fused_optimizer, "fold_bn": self.fold_bn, "reasons": dict(self.reasons)}
+                "cudnn_benchmark": self.cudnn_benchmark, "keep_memory": self.keep_memory,
+                "fused_optimizer": self.fused_optimizer, "fold_bn": self.fold_bn, "reasons": dict(self.reasons)}
 
 
 def _linux_cpu_flags(cpuinfo: Path = Path("/proc/cpuinfo")) -> set[str]:
